@@ -1,0 +1,92 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+// Dependencies are chosen for what they cost to build on a 2-core machine as much as for
+// what they do: SwiftNIO (the SMPP and SIP transports), argument-parser (the CLI),
+// swift-log, and Hummingbird (the HTTP API; at this stage only `/health`). GRDB, metrics and
+// the rest join with the issues that need them.
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Tandem",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tandem", targets: ["tandem"]),
+        .library(name: "SMPP", targets: ["SMPP"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        // Pure SMPP 3.4: PDUs, TLVs, codec, text, segmentation, receipts, session state machine.
+        .target(
+            name: "SMPP",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // The ESME over SwiftNIO (issue: SMPP client).
+        .target(
+            name: "SMPPClient",
+            dependencies: [
+                "SMPP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .systemLibrary(
+            name: "COSIP2",
+            pkgConfig: "libosip2",
+            providers: [.apt(["libosip2-dev"])]
+        ),
+        .target(
+            name: "SIP",
+            dependencies: ["COSIP2", .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Conversations", swiftSettings: swiftSettings),
+        .target(name: "TandemStore", dependencies: ["Conversations"], swiftSettings: swiftSettings),
+        .target(
+            name: "TandemBridge",
+            dependencies: ["Conversations", "TandemStore", "SMPPClient", "SIP"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TandemAPI",
+            dependencies: [
+                "Conversations",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(name: "Captures", dependencies: ["SMPP"], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "tandem",
+            dependencies: [
+                "SMPP", "SMPPClient", "SIP", "TandemAPI", "TandemBridge", "Captures",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(
+            name: "SMPPTests",
+            dependencies: ["SMPP", .product(name: "NIOTestUtils", package: "swift-nio")],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "SIPTests", dependencies: ["SIP"], swiftSettings: swiftSettings),
+        .testTarget(name: "TandemAPITests", dependencies: ["TandemAPI", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,45 @@
+// SIP — Tandem's voice side, built on libosip2 (message parser/serializer and the RFC 3261
+// transaction layer), with SwiftNIO transports, digest authentication, dialogs, the call state
+// machine and RFC 3725 third-party call control.
+//
+// Contract at this stage: only the osip2 parser bootstrap exists, so the build proves that the
+// system library links. The transaction layer, transports and call model arrive with the SIP
+// issue; nothing here pretends to place calls.
+
+internal import COSIP2
+
+/// One-time initialisation of osip2's header-parser tables.
+///
+/// `parser_init()` memsets and refills a global table: calling it while another thread parses
+/// corrupts parses. Swift's lazy globals are initialised exactly once, thread-safely, so every
+/// entry point that parses goes through `SIPParser.ensureInitialised()` first.
+public enum SIPParser {
+    private static let initialised: Bool = {
+        parser_init()
+        return true
+    }()
+
+    public static func ensureInitialised() {
+        _ = initialised
+    }
+
+    /// Parses `text` with osip2 and returns the request method or the response status code,
+    /// or `nil` when osip2 rejects the message. A probe of the osip2 link, not the SIP API.
+    public static func firstLineSummary(of text: String) -> String? {
+        ensureInitialised()
+        var message: UnsafeMutablePointer<osip_message_t>?
+        guard osip_message_init(&message) == 0, let message else { return nil }
+        defer { osip_message_free(message) }
+        let bytes = Array(text.utf8)
+        let status = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
+                osip_message_parse(message, $0, buffer.count)
+            }
+        }
+        guard status == 0 else { return nil }
+        if cosip2_message_is_request(message) != 0, let method = message.pointee.sip_method {
+            return String(cString: method)
+        }
+        return String(message.pointee.status_code)
+    }
+}

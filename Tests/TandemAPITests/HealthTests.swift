@@ -1,0 +1,36 @@
+import Foundation
+import Hummingbird
+import Logging
+import Testing
+@testable import TandemAPI
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+@Suite struct HealthTests {
+    /// Starts the real application on an ephemeral loopback port and asks it over HTTP.
+    @Test func healthEndpointAnswersOKOverHTTP() async throws {
+        let port = Int.random(in: 20_000...40_000)
+        let app = TandemHTTP.application(host: "127.0.0.1", port: port, logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await app.runService() }
+            var body: Data?
+            var status = 0
+            for _ in 0..<50 {
+                do {
+                    let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/health")!)
+                    body = data
+                    status = (response as? HTTPURLResponse)?.statusCode ?? 0
+                    break
+                } catch {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            group.cancelAll()
+            #expect(status == 200)
+            let object = try JSONSerialization.jsonObject(with: try #require(body)) as? [String: Any]
+            #expect(object?["status"] as? String == "ok")
+            #expect(object?["version"] as? String == TandemHTTP.version)
+        }
+    }
+}
