@@ -86,6 +86,8 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        // Runs the built `tandem` binary; no module dependency so it stays a black-box test.
+        .testTarget(name: "TandemCLITests", swiftSettings: swiftSettings),
         .testTarget(name: "SIPTests", dependencies: ["SIP"], swiftSettings: swiftSettings),
         .testTarget(name: "TandemAPITests", dependencies: ["TandemAPI", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: swiftSettings),
     ]

@@ -167,6 +167,9 @@ private struct FieldWriter {
     }
 
     mutating func shortMessage<M: ShortMessagePDU>(_ pdu: M) {
+        defer {
+            if let receipt = pdu.deliveryReceipt { members.append(("receipt", receiptJSON(receipt))) }
+        }
         str("service_type", pdu.serviceType)
         int("source_addr_ton", pdu.sourceAddrTON)
         int("source_addr_npi", pdu.sourceAddrNPI)
@@ -186,6 +189,24 @@ private struct FieldWriter {
         userData(pdu.shortMessage, esmClass: pdu.esmClass, dataCoding: pdu.dataCoding, tlvs: pdu.tlvs)
     }
 
+    func receiptJSON(_ receipt: DeliveryReceipt) -> JSONValue {
+        var fields: [(String, JSONValue)] = [("id", .string(receipt.messageID))]
+        fields.append(("normalized_id", .string(MessageIDMatching.normalized(receipt.messageID))))
+        fields.append(("state", receipt.state.map { .string($0.specName) } ?? .null))
+        if let stat = receipt.statText { fields.append(("stat", .string(stat))) }
+        if let value = receipt.submitted { fields.append(("sub", .int(Int64(value)))) }
+        if let value = receipt.delivered { fields.append(("dlvrd", .int(Int64(value)))) }
+        if let value = receipt.submitDate { fields.append(("submit_date", .string(value))) }
+        if let value = receipt.doneDate { fields.append(("done_date", .string(value))) }
+        if let value = receipt.errorCode { fields.append(("err", .string(value))) }
+        if let code = receipt.networkErrorCode {
+            fields.append(("network_error_code", .object([("network_type", .int(Int64(code.networkType))),
+                                                          ("error_code", .int(Int64(code.errorCode)))])))
+        }
+        if let value = receipt.text { fields.append(("text", .string(value))) }
+        return .object(fields)
+    }
+
     mutating func userData(_ shortMessage: [UInt8], esmClass: UInt8, dataCoding: UInt8, tlvs: [TLV]) {
         int("sm_length", shortMessage.count)
         str("short_message", Hex.string(shortMessage))
@@ -197,6 +218,7 @@ private struct FieldWriter {
     mutating func text(of userData: [UInt8]?, esmClass: UInt8, dataCoding: UInt8) {
         guard let userData else { return }
         var payload = userData[...]
+        var udhLength = 0
         if esmClass & 0x40 != 0, let (header, length) = UserDataHeader.parse(userData) {
             members.append(("udh", .object([
                 ("hex", .string(Hex.string(userData.prefix(length)))),
@@ -205,8 +227,10 @@ private struct FieldWriter {
                 })),
             ])))
             payload = userData.dropFirst(length)
+            udhLength = length
         }
-        if let text = ShortMessageText.decode(payload, dataCoding: dataCoding, defaultAlphabet: defaultAlphabet) {
+        if let text = ShortMessageText.decode(payload, dataCoding: dataCoding, defaultAlphabet: defaultAlphabet,
+                                              udhLength: udhLength) {
             str("text", text)
         }
     }
