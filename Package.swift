@@ -23,6 +23,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // Already pulled in by Hummingbird; named so the API's graceful shutdown can use it.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        // Also already pulled in by Hummingbird: the SMPP client's counters and timers.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
     ],
     targets: [
         // Pure SMPP 3.4: PDUs, TLVs, codec, text, segmentation, receipts, session state machine.
@@ -38,7 +42,9 @@ let package = Package(
                 "SMPP",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -89,6 +95,12 @@ let package = Package(
         // Runs the built `tandem` binary; no module dependency so it stays a black-box test.
         .testTarget(name: "TandemCLITests", swiftSettings: swiftSettings),
         .testTarget(name: "SIPTests", dependencies: ["SIP"], swiftSettings: swiftSettings),
-        .testTarget(name: "TandemAPITests", dependencies: ["TandemAPI", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TandemAPITests",
+            dependencies: [
+                "TandemAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ], swiftSettings: swiftSettings),
     ]
 )

@@ -57,6 +57,12 @@ func printError(_ message: String) {
     print(message, to: &standardError)
 }
 
+/// Writes one line to standard output unbuffered (JSON-lines consumers see it at once).
+func writeLine(_ line: String) {
+    var bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeMutableBytes { Glibc.write(1, $0.baseAddress, $0.count) }
+}
+
 struct StandardError: TextOutputStream {
     mutating func write(_ string: String) {
         var bytes = Array(string.utf8)

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import ServiceLifecycle
 import Testing
 @testable import TandemAPI
 #if canImport(FoundationNetworking)
@@ -11,9 +12,11 @@ import FoundationNetworking
     /// Starts the real application on an ephemeral loopback port and asks it over HTTP.
     @Test func healthEndpointAnswersOKOverHTTP() async throws {
         let port = Int.random(in: 20_000...40_000)
-        let app = TandemHTTP.application(host: "127.0.0.1", port: port, logger: Logger(label: "test"))
+        let logger = Logger(label: "test")
+        let app = TandemHTTP.application(host: "127.0.0.1", port: port, logger: logger)
+        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await app.runService() }
+            group.addTask { try await services.run() }
             var body: Data?
             var status = 0
             for _ in 0..<50 {
@@ -26,7 +29,8 @@ import FoundationNetworking
                     try await Task.sleep(for: .milliseconds(100))
                 }
             }
-            group.cancelAll()
+            await services.triggerGracefulShutdown()
+            try await group.waitForAll()
             #expect(status == 200)
             let object = try JSONSerialization.jsonObject(with: try #require(body)) as? [String: Any]
             #expect(object?["status"] as? String == "ok")

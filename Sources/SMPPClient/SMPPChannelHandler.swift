@@ -1,0 +1,224 @@
+import Logging
+import NIOCore
+import SMPP
+
+/// A request from ``SMPPClient`` to the connection: send `body`, answer `promise` with the
+/// response PDU (any command_status) or fail it with ``SMPPSession/RequestError``.
+struct SMPPOutboundRequest {
+    var body: PDUBody
+    var deadline: NIODeadline
+    var promise: EventLoopPromise<PDU>
+}
+
+/// What the connection reports to its owner. Called on the channel's event loop.
+struct SMPPConnectionCallbacks: Sendable {
+    var bound: @Sendable (_ systemID: String?, _ interfaceVersion: UInt8?) -> Void
+    /// An inbound deliver_sm / data_sm: complete the promise with the status to acknowledge
+    /// with, once the consumer has taken responsibility for the message.
+    var inbound: @Sendable (_ pdu: PDU, _ ack: EventLoopPromise<CommandStatus>) -> Void
+    var closing: @Sendable (_ reason: SMPPSession.CloseReason) -> Void
+}
+
+/// The thin NIO side of one SMPP session: frames in → ``SMPPSession`` events, the session's
+/// actions → PDUs out, promises completed, timers scheduled. No protocol decisions here.
+final class SMPPChannelHandler: ChannelDuplexHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundIn = SMPPOutboundRequest
+    typealias OutboundOut = ByteBuffer
+
+    private var session: SMPPSession
+    private let decoder: PDUDecoder
+    private let callbacks: SMPPConnectionCallbacks
+    private var logger: Logger
+    private var promises: [SMPPSession.RequestID: EventLoopPromise<PDU>] = [:]
+    private var nextRequestID: SMPPSession.RequestID = 1
+    private var timer: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
+    private var flushScheduled = false
+    private var needsFlush = false
+    private var context: ChannelHandlerContext?
+    private var closeRequested = false
+
+    init(configuration: SMPPSession.Configuration, maxCommandLength: Int, callbacks: SMPPConnectionCallbacks, logger: Logger) {
+        session = SMPPSession(configuration: configuration)
+        decoder = PDUDecoder(maxCommandLength: maxCommandLength)
+        self.callbacks = callbacks
+        self.logger = logger
+    }
+
+    // MARK: Channel events
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { start(context: context) }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        timer?.cancel()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        start(context: context)
+        context.fireChannelActive()
+    }
+
+    private func start(context: ChannelHandlerContext) {
+        guard session.state == .closed, !closeRequested else { return }
+        logger.debug("connected; binding as \(session.configuration.bindType.rawValue)")
+        run(session.connectionEstablished(now: .now()), context: context)
+        flushIfNeeded(context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        run(session.connectionClosed(now: .now()), context: context)
+        for (_, promise) in promises {
+            promise.fail(SMPPSession.RequestError(.connectionClosed, "the connection to the SMSC closed"))
+        }
+        promises.removeAll()
+        timer?.cancel()
+        timer = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let now = NIODeadline.now()
+        do {
+            let pdu = try decoder.decode(frame)
+            if logger.logLevel <= .trace {
+                logger.trace("received \(pdu.commandID.specName)", metadata: ["seq": "\(pdu.sequenceNumber)", "status": "\(pdu.commandStatus)"])
+            }
+            run(session.pduReceived(pdu, now: now), context: context)
+        } catch {
+            logger.warning("undecodable PDU from the SMSC: \(error)", metadata: ["hex": "\(Array(frame.readableBytesView.prefix(64)).smppHex)"])
+            run(session.pduDecodingFailed(error, now: now), context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flushIfNeeded(context: context)
+        context.fireChannelReadComplete()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if let decodingError = error as? SMPPDecodingError {
+            logger.error("SMSC byte stream cannot be framed: \(decodingError)")
+            run(session.pduDecodingFailed(decodingError, now: .now()), context: context)
+            flushIfNeeded(context: context)
+        } else {
+            logger.warning("connection error: \(error)")
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: Requests from the client
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        let id = nextRequestID
+        nextRequestID &+= 1
+        promises[id] = request.promise
+        run(session.requestSubmitted(id, body: request.body, deadline: request.deadline, now: .now()), context: context)
+        if let scheduled = timerDeadline, request.deadline < scheduled { reschedule(context: context, force: true) }
+        promise?.succeed(())
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        // Coalesce: many submits written in one event-loop tick leave in one syscall.
+        guard needsFlush, !flushScheduled else { return }
+        flushScheduled = true
+        context.eventLoop.assumeIsolated().execute { [self] in
+            flushScheduled = false
+            if let context = self.context { flushIfNeeded(context: context) }
+        }
+    }
+
+    /// The client wants to leave: unbind, then close when the SMSC answered (or timed out).
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        guard mode == .all, !closeRequested, case .bound = session.state else {
+            context.close(mode: mode, promise: promise)
+            return
+        }
+        closeRequested = true
+        run(session.unbindRequested(now: .now()), context: context)
+        flushIfNeeded(context: context)
+        context.channel.closeFuture.cascade(to: promise)
+    }
+
+    // MARK: Actions
+
+    private func run(_ actions: [SMPPSession.Action], context: ChannelHandlerContext) {
+        for action in actions {
+            switch action {
+            case .send(let pdu):
+                var buffer = context.channel.allocator.buffer(capacity: 64)
+                do {
+                    try pdu.encode(into: &buffer)
+                } catch {
+                    logger.error("refusing to send an invalid \(pdu.commandID.specName): \(error)")
+                    continue
+                }
+                context.write(wrapOutboundOut(buffer), promise: nil)
+                needsFlush = true
+            case .bound(let type, let systemID, let version):
+                logger.info("bound as \(type.rawValue)", metadata: ["smsc_system_id": "\(systemID ?? "")"])
+                callbacks.bound(systemID, version)
+            case .complete(let id, let pdu):
+                promises.removeValue(forKey: id)?.succeed(pdu)
+            case .fail(let id, let error):
+                promises.removeValue(forKey: id)?.fail(error)
+            case .deliver(let pdu):
+                let ack = context.eventLoop.makePromise(of: CommandStatus.self)
+                let sequence = pdu.sequenceNumber
+                let command = pdu.commandID
+                ack.futureResult.assumeIsolated().whenComplete { [self] result in
+                    guard let context = self.context else { return }
+                    let status = (try? result.get()) ?? .temporaryAppError
+                    run(session.inboundHandled(sequenceNumber: sequence, commandID: command, status: status, now: .now()),
+                        context: context)
+                    flushIfNeeded(context: context)
+                }
+                callbacks.inbound(pdu, ack)
+            case .alert(let alert):
+                logger.info("alert_notification: \(alert.sourceAddr) is available again")
+            case .discard(let pdu, let reason):
+                logger.warning("ignored \(pdu.commandID.specName) seq \(pdu.sequenceNumber): \(reason)")
+            case .close(let reason):
+                logger.notice("closing: \(reason)")
+                callbacks.closing(reason)
+                flushIfNeeded(context: context)
+                context.close(promise: nil)
+            }
+        }
+        reschedule(context: context, force: false)
+    }
+
+    private func flushIfNeeded(context: ChannelHandlerContext) {
+        if needsFlush {
+            needsFlush = false
+            context.flush()
+        }
+    }
+
+    private func reschedule(context: ChannelHandlerContext, force: Bool) {
+        guard force || timer == nil else { return }
+        timer?.cancel()
+        timer = nil
+        timerDeadline = nil
+        guard let deadline = session.nextDeadline else { return }
+        timerDeadline = deadline
+        timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            timer = nil
+            timerDeadline = nil
+            guard let context = self.context else { return }
+            run(session.timerFired(now: .now()), context: context)
+            flushIfNeeded(context: context)
+        }
+    }
+
+    var state: SMPPSession.State { session.state }
+}
+
+@available(*, unavailable)
+extension SMPPChannelHandler: Sendable {}

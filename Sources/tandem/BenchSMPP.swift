@@ -1,0 +1,231 @@
+import ArgumentParser
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import SMPP
+import SMPPClient
+
+/// `tandem bench sink`: a minimal SMSC for benchmarking only. It accepts any bind, answers
+/// every submit_sm with a fresh message id, answers enquire_link and unbind, and nothing else
+/// (no receipts, no MO, no validation beyond framing).
+struct BenchSink: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sink",
+        abstract: "A minimal acknowledging SMSC for benchmarks (binds and acks, nothing more)."
+    )
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one).")
+    var port = 2775
+
+    func run() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMPPFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(SinkHandler())
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+        writeLine("READY sink=\(channel.localAddress?.port ?? port)")
+        try await channel.closeFuture.get()
+    }
+}
+
+/// Answers a benchmark client from one event loop; responses of one read batch leave in one write.
+final class SinkHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private var nextMessageID: UInt64 = 0x1000
+    private var pending: ByteBuffer?
+    private let decoder = PDUDecoder()
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        var out = pending ?? context.channel.allocator.buffer(capacity: 4096)
+        let response: PDU
+        do {
+            let pdu = try decoder.decode(frame)
+            switch pdu.body {
+            case .bind(let type, _):
+                response = PDU(.bindResp(type, BindResp(systemID: "sink")), sequenceNumber: pdu.sequenceNumber)
+            case .submitSM:
+                nextMessageID &+= 1
+                response = PDU(.submitSMResp(MessageIDResp(messageID: String(nextMessageID, radix: 16, uppercase: true))),
+                               sequenceNumber: pdu.sequenceNumber)
+            case .enquireLink:
+                response = PDU(.enquireLinkResp, sequenceNumber: pdu.sequenceNumber)
+            case .unbind:
+                response = PDU(.unbindResp, sequenceNumber: pdu.sequenceNumber)
+            default:
+                response = PDU(.genericNack, sequenceNumber: pdu.sequenceNumber, commandStatus: .invalidCommandID)
+            }
+        } catch {
+            response = PDU(.genericNack, sequenceNumber: error.sequenceNumber ?? 0, commandStatus: error.commandStatus)
+        }
+        try? response.encode(into: &out)
+        pending = out
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if let out = pending {
+            pending = nil
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}
+
+/// `tandem bench submit`: submits N messages as fast as the window allows and prints the rate.
+struct BenchSubmit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "submit",
+        abstract: "Submit N submit_sm as fast as the window allows; prints `submit_sm/s: <number>` last."
+    )
+
+    @Option(help: "The SMSC as HOST:PORT.")
+    var smsc: String
+
+    @Option(help: "system_id to bind with.")
+    var systemID: String
+
+    @Option(help: "Password to bind with.")
+    var password: String
+
+    @Option(help: "Messages to submit in all.")
+    var count = 200_000
+
+    @Option(help: "Window (requests in flight) per bind.")
+    var window = 64
+
+    @Option(help: "Transmitter binds to spread the messages over.")
+    var binds = 1
+
+    func validate() throws {
+        guard count > 0, window > 0, binds > 0 else { throw ValidationError("--count, --window and --binds must be positive") }
+    }
+
+    func run() async throws {
+        #if DEBUG
+        writeLine("warning: this is a debug build; figures are meaningless. Use: swift run -c release tandem bench submit …")
+        #endif
+        guard let colon = smsc.lastIndex(of: ":"), let port = Int(smsc[smsc.index(after: colon)...]) else {
+            throw ValidationError("--smsc must be HOST:PORT")
+        }
+        let host = String(smsc[..<colon])
+        var logger = Logger(label: "tandem.bench")
+        logger.logLevel = .warning
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var clients: [SMPPClient] = []
+        for index in 0..<binds {
+            let configuration = SMPPBindConfiguration(name: "bench-\(index + 1)", host: host, port: port, bindType: .transmitter,
+                                                      systemID: systemID, password: password, windowSize: window,
+                                                      maxQueuedRequests: count, requestTimeout: .seconds(120))
+            clients.append(SMPPClient(configuration: configuration, eventLoopGroup: group, logger: logger))
+        }
+        var submit = SubmitSM()
+        submit.sourceAddrTON = 1
+        submit.sourceAddrNPI = 1
+        submit.sourceAddr = "15550001111"
+        submit.destAddrTON = 1
+        submit.destAddrNPI = 1
+        submit.destinationAddr = "447700900123"
+        submit.registeredDelivery = 1
+        submit.shortMessage = Array("Your table for 2 is confirmed for 19:30 tonight. Reply STOP to opt out.".utf8)
+        let body = PDUBody.submitSM(submit)
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in clients { group.addTask { await client.run() } }
+            for client in clients { try await client.waitUntilBound(timeout: .seconds(15)) }
+            let clock = ContinuousClock()
+            let started = clock.now
+            let results = try await withThrowingTaskGroup(of: (ok: Int, failed: Int).self) { pumps in
+                for (index, client) in clients.enumerated() {
+                    let share = count / binds + (index < count % binds ? 1 : 0)
+                    pumps.addTask { try await WindowPump(client: client, body: body, count: share, window: window).run() }
+                }
+                var total = (ok: 0, failed: 0)
+                for try await result in pumps { total.ok += result.ok; total.failed += result.failed }
+                return total
+            }
+            let elapsed = clock.now - started
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            writeLine("binds: \(binds), window: \(window), submitted: \(results.ok + results.failed), acknowledged ok: \(results.ok), failed: \(results.failed)")
+            writeLine(String(format: "elapsed: %.3f s", seconds))
+            for client in clients { await client.shutdown() }
+            group.cancelAll()
+            writeLine("submit_sm/s: \(Int((Double(results.ok) / seconds).rounded()))")
+        }
+        try await group.shutdownGracefully()
+    }
+}
+
+/// Keeps `window` submits in flight on one client until `count` were answered. Everything
+/// runs on the client's event loop, so the pump costs no thread hops.
+final class WindowPump: @unchecked Sendable {
+    // Mutated only on the client channel's event loop.
+    private let client: SMPPClient
+    private let body: PDUBody
+    private let count: Int
+    private let window: Int
+    private var sent = 0
+    private var answered = 0
+    private var ok = 0
+    private var failed = 0
+    private var promise: EventLoopPromise<(ok: Int, failed: Int)>?
+
+    init(client: SMPPClient, body: PDUBody, count: Int, window: Int) {
+        self.client = client
+        self.body = body
+        self.count = count
+        self.window = window
+    }
+
+    func run() async throws -> (ok: Int, failed: Int) {
+        let first = client.send(body)
+        let loop = first.eventLoop
+        let promise = loop.makePromise(of: (ok: Int, failed: Int).self)
+        loop.execute {
+            self.promise = promise
+            self.sent = 1
+            self.track(first)
+            self.pump()
+        }
+        return try await promise.futureResult.get()
+    }
+
+    private func pump() {
+        while sent < count, sent - answered < window {
+            sent += 1
+            track(client.send(body))
+        }
+    }
+
+    private func track(_ future: EventLoopFuture<PDU>) {
+        future.whenComplete { result in
+            self.answered += 1
+            if case .success(let pdu) = result, pdu.commandStatus == .ok { self.ok += 1 } else { self.failed += 1 }
+            if self.answered == self.count {
+                self.promise?.succeed((self.ok, self.failed))
+            } else {
+                self.pump()
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
