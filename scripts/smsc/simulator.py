@@ -289,10 +289,15 @@ def want_tlvs(obj, key="tlvs"):
 def lib_field(encoder, value, field):
     """Turn a wire integer into the library's typed value (enums, EsmClass, DataCoding…)."""
     try:
-        return encoder.decode(BytesIO(bytes([value])))
+        typed = encoder.decode(BytesIO(bytes([value])))
+        again = encoder.encode(typed)
     except Exception as exc:  # the library's tables do not know this value
         raise ApiError(400, "%s=%d cannot be encoded by smpp.pdu3 (%s); use POST /raw for such PDUs"
                        % (field, value, exc))
+    if again != bytes([value]):  # e.g. data_coding 0xF8..0xFF lose their reserved bit
+        raise ApiError(400, "%s=%d would be sent as %d by smpp.pdu3; use POST /raw for such PDUs"
+                       % (field, value, again[0]))
+    return typed
 
 
 # --------------------------------------------------------------------------------------
@@ -396,6 +401,12 @@ class SimProtocol(SMPPServerProtocol):
     def rawMessageReceived(self, message):
         """Called by the library's framing with one complete PDU."""
         self.current_raw = message
+        try:
+            self._raw_message(message)
+        finally:
+            self.current_raw = None
+
+    def _raw_message(self, message):
         length, command_id, command_status, seq = parse_header(message)
         entry = self.sim.log_pdu(self, "in", message)
 
@@ -433,8 +444,16 @@ class SimProtocol(SMPPServerProtocol):
                     self.sendPDU(nack)
                 except Exception:
                     LOG.exception("could not send generic_nack")
-        finally:
-            self.current_raw = None
+
+    def PDUReceived(self, pdu):
+        # Keep a command_status the library's table lacks (it decodes e.g. 0x400 as
+        # RESERVEDSTATUS_VENDOR_SPECIFIC, which its own encoder then cannot re-encode).
+        raw = self.current_raw
+        if raw is not None and len(raw) >= 12:
+            status = struct.unpack("!L", raw[8:12])[0]
+            if status_enum(status) is None:
+                pdu.raw_status = status
+        SMPPServerProtocol.PDUReceived(self, pdu)
 
     def _lenient_resp(self, message, command_id, command_status, seq, entry):
         """deliver_sm_resp / data_sm_resp the library's decoder cannot read (header only, or
@@ -446,7 +465,11 @@ class SimProtocol(SMPPServerProtocol):
         except Exception as exc:
             reason = "%s: %s" % (type(exc).__name__, exc)
         if seq is None or seq not in self.outTxns:
-            return False
+            LOG.warning("ignoring undecodable %s with unknown sequence_number %s (%s)",
+                        command_name(command_id), seq, reason)
+            if entry is not None:
+                entry["lenient"] = "library decoder refused it (%s); no such transaction, ignored" % reason
+            return True
         klass = op.DeliverSMResp if command_id == CMD_DELIVER_SM_RESP else op.DataSMResp
         status = E.CommandStatusEncoder()._decode(struct.pack("!L", command_status))
         pdu = klass(seq, status)
@@ -486,6 +509,7 @@ class SimFactory(SMPPServerFactory):
         self.sim = sim
 
     def addBoundConnection(self, connection):
+        connection.bound_at = time.time()
         SMPPServerFactory.addBoundConnection(self, connection)
         if connection.can_receive():
             # after the bind_resp has been written
@@ -1005,7 +1029,7 @@ class ControlAPI(resource.Resource):
             "bind_type": p.bind_type_name(),
             "peer": p.peer(),
             "state": p.sessionState.name,
-            "bound_since": now_iso(p.connected_at),
+            "bound_since": now_iso(getattr(p, "bound_at", p.connected_at)),
         } for p in self.sim.bound_sessions()]
 
     def get_submitted(self, request, body):
@@ -1029,9 +1053,7 @@ class ControlAPI(resource.Resource):
         except NoSession as exc:
             raise ApiError(409, str(exc))
 
-        results = []
-
-        def finish(_=None):
+        def finish(results):
             if len(specs) == 1:
                 result = results[0]
                 code = result.pop("http_status", 200)
@@ -1041,29 +1063,19 @@ class ControlAPI(resource.Resource):
         if wait_each:
             @defer.inlineCallbacks
             def run():
+                results = []
                 for pdu in pdus:
+                    if not proto.isBound():
+                        results.append({"error": "not sent: the session is no longer bound"})
+                        continue
                     result = yield self.sim.deliver(proto, pdu, "mo")
                     results.append(result)
-                    if "error" in result and not proto.isBound():
-                        break
-                return finish()
+                return finish(results)
             return run()
 
-        ds = []
-        for pdu in pdus:
-            d = self.sim.deliver(proto, pdu, "mo")
-            d.addCallback(results.append)
-            ds.append(d)
-        # results must stay in request order: collect by index instead
-        ordered = [None] * len(ds)
-        for i, d in enumerate(ds):
-            d.addCallback(lambda _, i=i: ordered.__setitem__(i, results[-1]))
-        done = defer.DeferredList(ds, consumeErrors=True)
-
-        def assemble(_):
-            results[:] = ordered
-            return finish()
-        return done.addCallback(assemble)
+        # Pipelined: every deliver_sm is written now, in the given order, on one session.
+        ds = [self.sim.deliver(proto, pdu, "mo") for pdu in pdus]
+        return defer.gatherResults(ds).addCallback(finish)
 
     def post_mo(self, request, body):
         spec = mo_spec(body)
