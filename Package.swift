@@ -92,6 +92,13 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        // Against the real SMSC simulator (scripts/smsc), started by the tests themselves.
+        .testTarget(
+            name: "SMPPIntegrationTests",
+            dependencies: ["SMPP", "SMPPClient", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         // Runs the built `tandem` binary; no module dependency so it stays a black-box test.
         .testTarget(name: "TandemCLITests", swiftSettings: swiftSettings),
         .testTarget(name: "SIPTests", dependencies: ["SIP"], swiftSettings: swiftSettings),

@@ -1,0 +1,153 @@
+import Foundation
+import SMPP
+import SMPPClient
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The real third-party SMSC (smpp.twisted3, wrapped by `scripts/smsc/simulator.py`) on
+/// loopback, started per test, with its JSON control channel.
+final class SMSCSimulator: @unchecked Sendable {
+    let process: Process
+    let smppPort: Int
+    let controlPort: Int
+    let arguments: [String]
+
+    static var repositoryRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    struct StartError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// Starts the simulator; `smppPort` 0 picks a free port.
+    static func start(smppPort: Int = 0, extra: [String] = []) throws -> SMSCSimulator {
+        let python = repositoryRoot.appendingPathComponent(".venv/bin/python")
+        guard FileManager.default.isExecutableFile(atPath: python.path) else {
+            throw StartError(description: "\(python.path) is missing: run scripts/bootstrap --test (scripts/test does it)")
+        }
+        let arguments = [repositoryRoot.appendingPathComponent("scripts/smsc/simulator.py").path,
+                         "--smpp-port", "\(smppPort)", "--control-port", "0",
+                         "--account", "tandem:secret", "--enquire-link-interval", "0"] + extra
+        let process = Process()
+        process.executableURL = python
+        process.arguments = arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.standardError
+        try process.run()
+        var line = ""
+        let handle = out.fileHandleForReading
+        let deadline = Date().addingTimeInterval(20)
+        while !line.contains("\n"), Date() < deadline {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            line += String(decoding: chunk, as: UTF8.self)
+        }
+        // "READY smpp=P control=C"
+        var ports: [String: Int] = [:]
+        for field in line.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+            let parts = field.split(separator: "=")
+            if parts.count == 2, let value = Int(parts[1]) { ports[String(parts[0])] = value }
+        }
+        guard let smpp = ports["smpp"], let control = ports["control"] else {
+            process.terminate()
+            throw StartError(description: "the SMSC simulator did not become ready: '\(line)'")
+        }
+        return SMSCSimulator(process: process, smppPort: smpp, controlPort: control, arguments: arguments)
+    }
+
+    private init(process: Process, smppPort: Int, controlPort: Int, arguments: [String]) {
+        self.process = process
+        self.smppPort = smppPort
+        self.controlPort = controlPort
+        self.arguments = arguments
+    }
+
+    /// SIGKILL: the SMSC vanishes at once, its sockets with it. Foundation reaps the child
+    /// later; waiting for that (`waitUntilExit()`) can stall on a test's cooperative thread.
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        usleep(100_000)
+    }
+
+    func stop() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+    }
+
+    deinit { stop() }
+
+    // MARK: Control channel
+
+    @discardableResult
+    func control(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(controlPort)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 30
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        guard (200..<300).contains(status) else {
+            throw StartError(description: "\(method) \(path) answered \(status): \(json)")
+        }
+        return json
+    }
+
+    func submitted() async throws -> [[String: Any]] {
+        try await control("GET", "/submitted") as? [[String: Any]] ?? []
+    }
+
+    func binds() async throws -> [[String: Any]] {
+        try await control("GET", "/binds") as? [[String: Any]] ?? []
+    }
+
+    /// Sends a deliver_sm and returns the command_status the ESME answered.
+    @discardableResult
+    func mo(source: String, destination: String, dataCoding: UInt8 = 0, esmClass: UInt8 = 0, shortMessage: [UInt8],
+            tlvs: [TLV] = []) async throws -> Int {
+        let result = try await control("POST", "/mo", Self.moBody(source: source, destination: destination, dataCoding: dataCoding,
+                                                                  esmClass: esmClass, shortMessage: shortMessage, tlvs: tlvs))
+        return (result as? [String: Any])?["command_status"] as? Int ?? -1
+    }
+
+    static func moBody(source: String, destination: String, dataCoding: UInt8 = 0, esmClass: UInt8 = 0, shortMessage: [UInt8],
+                       tlvs: [TLV] = []) -> [String: Any] {
+        ["source": source, "destination": destination, "data_coding": Int(dataCoding), "esm_class": Int(esmClass),
+         "short_message_hex": shortMessage.smppHex,
+         "tlvs": tlvs.map { ["tag": Int($0.tag.rawValue), "hex": $0.value.smppHex] }]
+    }
+}
+
+/// Collects what a client's consumer received.
+actor Inbox {
+    private(set) var messages: [InboundMessage] = []
+    var refuseNext = 0
+
+    func take(_ message: InboundMessage) throws {
+        if refuseNext > 0 {
+            refuseNext -= 1
+            throw RefusedForTest()
+        }
+        messages.append(message)
+    }
+
+    func refuse(_ count: Int) { refuseNext = count }
+
+    struct RefusedForTest: Error {}
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -> Bool) async rethrows -> Bool {
+    let clock = ContinuousClock()
+    let end = clock.now + timeout
+    while clock.now < end {
+        if try await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return try await condition()
+}
