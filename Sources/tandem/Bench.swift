@@ -52,8 +52,18 @@ struct BenchCodec: ParsableCommand {
         deliver.tlvs = [.cString(.receiptedMessageID, "499602d2"), .uint8(.messageState, 2)]
         let deliverPDU = PDU(.deliverSM(deliver), sequenceNumber: 43)
 
+        var mo = DeliverSM()
+        mo.sourceAddrTON = 1
+        mo.sourceAddrNPI = 1
+        mo.sourceAddr = "447700900123"
+        mo.destAddrTON = 1
+        mo.destAddrNPI = 1
+        mo.destinationAddr = "15550001111"
+        mo.shortMessage = Array("Yes, 19:30 works for us. Can we get a table by the window? Thanks!".utf8)
+        let moPDU = PDU(.deliverSM(mo), sequenceNumber: 44)
+
         print("iterations per round: \(iterations), rounds: \(rounds), best round reported")
-        for (name, pdu) in [("submit_sm", submitPDU), ("deliver_sm", deliverPDU)] {
+        for (name, pdu) in [("submit_sm", submitPDU), ("deliver_sm", moPDU), ("deliver_sm receipt", deliverPDU)] {
             let bytes = try pdu.encoded()
             print("\(name): \(bytes.count) octets, \(pdu.tlvsCount) TLVs")
             print("\(name) decodes/s: \(format(try best { try decodeRound(bytes) }))")

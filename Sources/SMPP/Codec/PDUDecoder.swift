@@ -330,12 +330,16 @@ struct WireReader {
         let start = offset
         let limit = Swift.min(bytes.count, start + max)
         var index = start
+        var high: UInt8 = 0
         while index < limit {
-            if bytes[index] == 0 {
+            let byte = bytes[index]
+            if byte == 0 {
                 offset = index + 1
                 if index == start { return "" }
-                return WireText.string(from: UnsafeRawBufferPointer(rebasing: bytes[start..<index]))
+                let text = UnsafeRawBufferPointer(rebasing: bytes[start..<index])
+                return high < 0x80 ? String(decoding: text, as: UTF8.self) : WireText.string(from: text)
             }
+            high |= byte
             index += 1
         }
         if limit == bytes.count && limit - start < max {
@@ -344,6 +348,16 @@ struct WireReader {
         }
         throw error(.cStringTooLong, field: field, at: start,
                     detail: "C-octet string longer than its maximum of \(max) octets including NUL")
+    }
+
+    /// `count` octets copied out of the PDU.
+    @inline(__always)
+    func octets(at start: Int, count: Int) -> [UInt8] {
+        if count == 0 { return [] }
+        return [UInt8](unsafeUninitializedCapacity: count) { target, initialized in
+            UnsafeMutableRawBufferPointer(target).copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[start..<start + count]))
+            initialized = count
+        }
     }
 
     /// sm_length (1 octet, ≤ 254) followed by that many octets.
@@ -360,8 +374,7 @@ struct WireReader {
                         detail: "sm_length \(length) but only \(bytes.count - offset) octets remain")
         }
         defer { offset += length }
-        if length == 0 { return [] }
-        return Array(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]))
+        return octets(at: offset, count: length)
     }
 
     /// TLVs until the end of the PDU (SMPP 3.4 section 3.2.4).
@@ -369,6 +382,7 @@ struct WireReader {
     mutating func tlvs() throws(SMPPDecodingError) -> [TLV] {
         if offset >= bytes.count { return [] }
         var result: [TLV] = []
+        result.reserveCapacity(countTLVs())
         while offset < bytes.count {
             let start = offset
             guard bytes.count - offset >= 4 else {
@@ -382,10 +396,22 @@ struct WireReader {
                 throw error(.invalidParameterLength, field: "tlv", at: start,
                             detail: "TLV 0x\(String(tag, radix: 16)) length \(length) runs past the PDU (\(bytes.count - offset) octets left)")
             }
-            result.append(TLV(tag: TLVTag(tag), value: Array(UnsafeRawBufferPointer(rebasing: bytes[offset..<offset + length]))))
+            result.append(TLV(tag: TLVTag(tag), value: octets(at: offset, count: length)))
             offset += length
         }
         return result
+    }
+
+    /// How many well-formed TLV headers follow, to size the array once.
+    @inline(__always)
+    func countTLVs() -> Int {
+        var count = 0
+        var index = offset
+        while bytes.count - index >= 4 {
+            index += 4 + Int(UInt16(bytes[index + 2]) << 8 | UInt16(bytes[index + 3]))
+            count += 1
+        }
+        return count
     }
 
     mutating func expectEnd() throws(SMPPDecodingError) {

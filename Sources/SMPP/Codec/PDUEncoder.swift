@@ -7,19 +7,28 @@ extension PDU {
     /// maximum (counting the NUL) or holding a character above U+00FF, a short_message above
     /// 254 octets, a TLV value above 65535 octets, or submit_multi with 0 or more than 254
     /// destinations.
+    ///
+    /// The PDU is sized first and then written with one reservation and raw stores, so
+    /// encoding costs one pass over the fields.
     public func encode(into buffer: inout ByteBuffer) throws(SMPPEncodingError) {
-        let start = buffer.writerIndex
-        buffer.writeInteger(UInt32(0))
-        buffer.writeInteger(commandID.rawValue)
-        buffer.writeInteger(commandStatus.rawValue)
-        buffer.writeInteger(sequenceNumber)
-        do throws(SMPPEncodingError) {
-            try buffer.smpp_body(body)
-        } catch {
-            buffer.moveWriterIndex(to: start)
-            throw error
+        let bound = 16 + body.encodedSizeBound
+        var failure: SMPPEncodingError?
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: bound) { raw in
+            var writer = RawWriter(raw)
+            writer.u32(0)
+            writer.u32(commandID.rawValue)
+            writer.u32(commandStatus.rawValue)
+            writer.u32(sequenceNumber)
+            do throws(SMPPEncodingError) {
+                try writer.body(body)
+            } catch {
+                failure = error
+                return 0
+            }
+            raw.storeBytes(of: UInt32(writer.offset).bigEndian, toByteOffset: 0, as: UInt32.self)
+            return writer.offset
         }
-        buffer.setInteger(UInt32(buffer.writerIndex - start), at: start)
+        if let failure { throw failure }
     }
 
     /// The PDU as octets.
@@ -30,21 +39,129 @@ extension PDU {
     }
 }
 
-extension ByteBuffer {
-    @inline(__always)
-    mutating func smpp_u8(_ value: UInt8) { self.writeInteger(value) }
+extension String {
+    /// Octets this string may take on the wire at most (UTF-8 length, which is never less
+    /// than its Latin-1 length), plus the NUL.
+    @inline(__always) fileprivate var cStringBound: Int { utf8.count + 1 }
+}
+
+extension Array where Element == TLV {
+    @inline(__always) fileprivate var encodedSizeBound: Int {
+        var size = 0
+        for tlv in self { size += 4 + tlv.value.count }
+        return size
+    }
+}
+
+extension PDUBody {
+    /// An upper bound of the body's encoded size.
+    fileprivate var encodedSizeBound: Int {
+        switch self {
+        case .bind(_, let bind):
+            return bind.systemID.cStringBound + bind.password.cStringBound + bind.systemType.cStringBound + 3
+                + bind.addressRange.cStringBound
+        case .bindResp(_, let resp):
+            guard let resp else { return 0 }
+            return resp.systemID.cStringBound + resp.tlvs.encodedSizeBound
+        case .outbind(let outbind):
+            return outbind.systemID.cStringBound + outbind.password.cStringBound
+        case .unbind, .unbindResp, .genericNack, .enquireLink, .enquireLinkResp, .cancelSMResp, .replaceSMResp:
+            return 0
+        case .submitSM(let pdu): return Self.shortMessageBound(pdu)
+        case .deliverSM(let pdu): return Self.shortMessageBound(pdu)
+        case .submitSMResp(let resp), .deliverSMResp(let resp), .dataSMResp(let resp):
+            guard let resp else { return 0 }
+            return resp.messageID.cStringBound + resp.tlvs.encodedSizeBound
+        case .submitMulti(let pdu):
+            var size = pdu.serviceType.cStringBound + 2 + pdu.sourceAddr.cStringBound + 1
+            for destination in pdu.destAddresses {
+                switch destination {
+                case .smeAddress(_, _, let address): size += 3 + address.cStringBound
+                case .distributionList(let name): size += 1 + name.cStringBound
+                }
+            }
+            return size + 3 + pdu.scheduleDeliveryTime.cStringBound + pdu.validityPeriod.cStringBound + 5
+                + pdu.shortMessage.count + pdu.tlvs.encodedSizeBound
+        case .submitMultiResp(let resp):
+            guard let resp else { return 0 }
+            var size = resp.messageID.cStringBound + 1
+            for sme in resp.unsuccessSMEs { size += 6 + sme.destinationAddr.cStringBound }
+            return size + resp.tlvs.encodedSizeBound
+        case .dataSM(let pdu):
+            return pdu.serviceType.cStringBound + 2 + pdu.sourceAddr.cStringBound + 2 + pdu.destinationAddr.cStringBound + 3
+                + pdu.tlvs.encodedSizeBound
+        case .querySM(let pdu):
+            return pdu.messageID.cStringBound + 2 + pdu.sourceAddr.cStringBound
+        case .querySMResp(let resp):
+            guard let resp else { return 0 }
+            return resp.messageID.cStringBound + resp.finalDate.cStringBound + 2 + resp.tlvs.encodedSizeBound
+        case .cancelSM(let pdu):
+            return pdu.serviceType.cStringBound + pdu.messageID.cStringBound + 2 + pdu.sourceAddr.cStringBound + 2
+                + pdu.destinationAddr.cStringBound
+        case .replaceSM(let pdu):
+            return pdu.messageID.cStringBound + 2 + pdu.sourceAddr.cStringBound + pdu.scheduleDeliveryTime.cStringBound
+                + pdu.validityPeriod.cStringBound + 3 + pdu.shortMessage.count
+        case .alertNotification(let pdu):
+            return 2 + pdu.sourceAddr.cStringBound + 2 + pdu.esmeAddr.cStringBound + pdu.tlvs.encodedSizeBound
+        }
+    }
 
     @inline(__always)
-    mutating func smpp_cString(_ value: String, field: StaticString, max: Int) throws(SMPPEncodingError) {
+    private static func shortMessageBound<M: ShortMessagePDU>(_ pdu: M) -> Int {
+        pdu.serviceType.cStringBound + 2 + pdu.sourceAddr.cStringBound + 2 + pdu.destinationAddr.cStringBound + 3
+            + pdu.scheduleDeliveryTime.cStringBound + pdu.validityPeriod.cStringBound + 5 + pdu.shortMessage.count
+            + pdu.tlvs.encodedSizeBound
+    }
+}
+
+/// Raw big-endian stores into memory already reserved for the whole PDU.
+struct RawWriter {
+    let base: UnsafeMutableRawBufferPointer
+    var offset = 0
+
+    @inline(__always) init(_ base: UnsafeMutableRawBufferPointer) { self.base = base }
+
+    @inline(__always) mutating func u8(_ value: UInt8) {
+        base[offset] = value
+        offset += 1
+    }
+
+    @inline(__always) mutating func u16(_ value: UInt16) {
+        base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt16.self)
+        offset += 2
+    }
+
+    @inline(__always) mutating func u32(_ value: UInt32) {
+        base.storeBytes(of: value.bigEndian, toByteOffset: offset, as: UInt32.self)
+        offset += 4
+    }
+
+    @inline(__always) mutating func raw(_ bytes: UnsafeRawBufferPointer) {
+        guard let source = bytes.baseAddress, bytes.count > 0 else { return }
+        (base.baseAddress! + offset).copyMemory(from: source, byteCount: bytes.count)
+        offset += bytes.count
+    }
+
+    @inline(__always) mutating func bytes(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw($0) }
+    }
+
+    /// A C-octet string of at most `max` octets including the NUL (SMPP 3.4 section 3.1).
+    @inline(__always)
+    mutating func cString(_ value: String, field: StaticString, max: Int) throws(SMPPEncodingError) {
         var value = value
-        let done = value.withUTF8 { utf8 -> Bool in
+        let written = value.withUTF8 { utf8 -> Bool in
             guard utf8.count < max else { return false }
-            for byte in utf8 where byte >= 0x80 { return false }
-            self.writeBytes(utf8)
-            self.writeInteger(UInt8(0))
+            var high: UInt8 = 0
+            for byte in utf8 { high |= byte }
+            guard high < 0x80 else { return false }
+            raw(UnsafeRawBufferPointer(utf8))
             return true
         }
-        if done { return }
+        if written {
+            u8(0)
+            return
+        }
         guard let octets = WireText.octets(value) else {
             throw SMPPEncodingError(field: "\(field)", detail: "a character above U+00FF cannot travel in a C-octet string")
         }
@@ -52,179 +169,179 @@ extension ByteBuffer {
             throw SMPPEncodingError(field: "\(field)",
                                     detail: "\(octets.count) octets exceed the maximum of \(max - 1) (plus NUL)")
         }
-        self.writeBytes(octets)
-        self.writeInteger(UInt8(0))
+        bytes(octets)
+        u8(0)
     }
 
     @inline(__always)
-    mutating func smpp_shortMessage(_ bytes: [UInt8]) throws(SMPPEncodingError) {
-        guard bytes.count <= 254 else {
+    mutating func shortMessage(_ message: [UInt8]) throws(SMPPEncodingError) {
+        guard message.count <= 254 else {
             throw SMPPEncodingError(field: "short_message",
-                                    detail: "\(bytes.count) octets exceed 254; split the message or use message_payload")
+                                    detail: "\(message.count) octets exceed 254; split the message or use message_payload")
         }
-        self.writeInteger(UInt8(bytes.count))
-        self.writeBytes(bytes)
+        u8(UInt8(message.count))
+        bytes(message)
     }
 
     @inline(__always)
-    mutating func smpp_tlvs(_ tlvs: [TLV]) throws(SMPPEncodingError) {
+    mutating func tlvs(_ tlvs: [TLV]) throws(SMPPEncodingError) {
         for tlv in tlvs {
             guard tlv.value.count <= 0xFFFF else {
                 throw SMPPEncodingError(field: tlv.tag.description, detail: "TLV value of \(tlv.value.count) octets exceeds 65535")
             }
-            self.writeInteger(tlv.tag.rawValue)
-            self.writeInteger(UInt16(tlv.value.count))
-            self.writeBytes(tlv.value)
+            u16(tlv.tag.rawValue)
+            u16(UInt16(tlv.value.count))
+            bytes(tlv.value)
         }
     }
 
-    mutating func smpp_body(_ body: PDUBody) throws(SMPPEncodingError) {
+    mutating func body(_ body: PDUBody) throws(SMPPEncodingError) {
         switch body {
         case .bind(_, let bind):
-            try smpp_cString(bind.systemID, field: "system_id", max: 16)
-            try smpp_cString(bind.password, field: "password", max: 9)
-            try smpp_cString(bind.systemType, field: "system_type", max: 13)
-            smpp_u8(bind.interfaceVersion)
-            smpp_u8(bind.addrTON)
-            smpp_u8(bind.addrNPI)
-            try smpp_cString(bind.addressRange, field: "address_range", max: 41)
+            try cString(bind.systemID, field: "system_id", max: 16)
+            try cString(bind.password, field: "password", max: 9)
+            try cString(bind.systemType, field: "system_type", max: 13)
+            u8(bind.interfaceVersion)
+            u8(bind.addrTON)
+            u8(bind.addrNPI)
+            try cString(bind.addressRange, field: "address_range", max: 41)
         case .bindResp(_, let resp):
             guard let resp else { return }
-            try smpp_cString(resp.systemID, field: "system_id", max: 16)
-            try smpp_tlvs(resp.tlvs)
+            try cString(resp.systemID, field: "system_id", max: 16)
+            try tlvs(resp.tlvs)
         case .outbind(let outbind):
-            try smpp_cString(outbind.systemID, field: "system_id", max: 16)
-            try smpp_cString(outbind.password, field: "password", max: 9)
+            try cString(outbind.systemID, field: "system_id", max: 16)
+            try cString(outbind.password, field: "password", max: 9)
         case .unbind, .unbindResp, .genericNack, .enquireLink, .enquireLinkResp, .cancelSMResp, .replaceSMResp:
             return
         case .submitSM(let pdu):
-            try smpp_shortMessagePDU(pdu)
+            try shortMessagePDU(pdu)
         case .deliverSM(let pdu):
-            try smpp_shortMessagePDU(pdu)
+            try shortMessagePDU(pdu)
         case .submitSMResp(let resp), .deliverSMResp(let resp), .dataSMResp(let resp):
             guard let resp else { return }
-            try smpp_cString(resp.messageID, field: "message_id", max: 65)
-            try smpp_tlvs(resp.tlvs)
+            try cString(resp.messageID, field: "message_id", max: 65)
+            try tlvs(resp.tlvs)
         case .submitMulti(let pdu):
-            try smpp_cString(pdu.serviceType, field: "service_type", max: 6)
-            smpp_u8(pdu.sourceAddrTON)
-            smpp_u8(pdu.sourceAddrNPI)
-            try smpp_cString(pdu.sourceAddr, field: "source_addr", max: 21)
+            try cString(pdu.serviceType, field: "service_type", max: 6)
+            u8(pdu.sourceAddrTON)
+            u8(pdu.sourceAddrNPI)
+            try cString(pdu.sourceAddr, field: "source_addr", max: 21)
             guard (1...254).contains(pdu.destAddresses.count) else {
                 throw SMPPEncodingError(field: "number_of_dests",
                                         detail: "\(pdu.destAddresses.count) destinations; submit_multi takes 1 to 254")
             }
-            smpp_u8(UInt8(pdu.destAddresses.count))
+            u8(UInt8(pdu.destAddresses.count))
             for destination in pdu.destAddresses {
                 switch destination {
                 case .smeAddress(let ton, let npi, let address):
-                    smpp_u8(1)
-                    smpp_u8(ton)
-                    smpp_u8(npi)
-                    try smpp_cString(address, field: "destination_addr", max: 21)
+                    u8(1)
+                    u8(ton)
+                    u8(npi)
+                    try cString(address, field: "destination_addr", max: 21)
                 case .distributionList(let name):
-                    smpp_u8(2)
-                    try smpp_cString(name, field: "dl_name", max: 21)
+                    u8(2)
+                    try cString(name, field: "dl_name", max: 21)
                 }
             }
-            smpp_u8(pdu.esmClass)
-            smpp_u8(pdu.protocolID)
-            smpp_u8(pdu.priorityFlag)
-            try smpp_cString(pdu.scheduleDeliveryTime, field: "schedule_delivery_time", max: 17)
-            try smpp_cString(pdu.validityPeriod, field: "validity_period", max: 17)
-            smpp_u8(pdu.registeredDelivery)
-            smpp_u8(pdu.replaceIfPresentFlag)
-            smpp_u8(pdu.dataCoding)
-            smpp_u8(pdu.smDefaultMsgID)
-            try smpp_shortMessage(pdu.shortMessage)
-            try smpp_tlvs(pdu.tlvs)
+            u8(pdu.esmClass)
+            u8(pdu.protocolID)
+            u8(pdu.priorityFlag)
+            try cString(pdu.scheduleDeliveryTime, field: "schedule_delivery_time", max: 17)
+            try cString(pdu.validityPeriod, field: "validity_period", max: 17)
+            u8(pdu.registeredDelivery)
+            u8(pdu.replaceIfPresentFlag)
+            u8(pdu.dataCoding)
+            u8(pdu.smDefaultMsgID)
+            try shortMessage(pdu.shortMessage)
+            try tlvs(pdu.tlvs)
         case .submitMultiResp(let resp):
             guard let resp else { return }
-            try smpp_cString(resp.messageID, field: "message_id", max: 65)
+            try cString(resp.messageID, field: "message_id", max: 65)
             guard resp.unsuccessSMEs.count <= 254 else {
                 throw SMPPEncodingError(field: "no_unsuccess", detail: "\(resp.unsuccessSMEs.count) entries exceed 254")
             }
-            smpp_u8(UInt8(resp.unsuccessSMEs.count))
+            u8(UInt8(resp.unsuccessSMEs.count))
             for sme in resp.unsuccessSMEs {
-                smpp_u8(sme.destAddrTON)
-                smpp_u8(sme.destAddrNPI)
-                try smpp_cString(sme.destinationAddr, field: "destination_addr", max: 21)
-                self.writeInteger(sme.errorStatusCode.rawValue)
+                u8(sme.destAddrTON)
+                u8(sme.destAddrNPI)
+                try cString(sme.destinationAddr, field: "destination_addr", max: 21)
+                u32(sme.errorStatusCode.rawValue)
             }
-            try smpp_tlvs(resp.tlvs)
+            try tlvs(resp.tlvs)
         case .dataSM(let pdu):
-            try smpp_cString(pdu.serviceType, field: "service_type", max: 6)
-            smpp_u8(pdu.sourceAddrTON)
-            smpp_u8(pdu.sourceAddrNPI)
-            try smpp_cString(pdu.sourceAddr, field: "source_addr", max: 65)
-            smpp_u8(pdu.destAddrTON)
-            smpp_u8(pdu.destAddrNPI)
-            try smpp_cString(pdu.destinationAddr, field: "destination_addr", max: 65)
-            smpp_u8(pdu.esmClass)
-            smpp_u8(pdu.registeredDelivery)
-            smpp_u8(pdu.dataCoding)
-            try smpp_tlvs(pdu.tlvs)
+            try cString(pdu.serviceType, field: "service_type", max: 6)
+            u8(pdu.sourceAddrTON)
+            u8(pdu.sourceAddrNPI)
+            try cString(pdu.sourceAddr, field: "source_addr", max: 65)
+            u8(pdu.destAddrTON)
+            u8(pdu.destAddrNPI)
+            try cString(pdu.destinationAddr, field: "destination_addr", max: 65)
+            u8(pdu.esmClass)
+            u8(pdu.registeredDelivery)
+            u8(pdu.dataCoding)
+            try tlvs(pdu.tlvs)
         case .querySM(let pdu):
-            try smpp_cString(pdu.messageID, field: "message_id", max: 65)
-            smpp_u8(pdu.sourceAddrTON)
-            smpp_u8(pdu.sourceAddrNPI)
-            try smpp_cString(pdu.sourceAddr, field: "source_addr", max: 21)
+            try cString(pdu.messageID, field: "message_id", max: 65)
+            u8(pdu.sourceAddrTON)
+            u8(pdu.sourceAddrNPI)
+            try cString(pdu.sourceAddr, field: "source_addr", max: 21)
         case .querySMResp(let resp):
             guard let resp else { return }
-            try smpp_cString(resp.messageID, field: "message_id", max: 65)
-            try smpp_cString(resp.finalDate, field: "final_date", max: 17)
-            smpp_u8(resp.messageState)
-            smpp_u8(resp.errorCode)
-            try smpp_tlvs(resp.tlvs)
+            try cString(resp.messageID, field: "message_id", max: 65)
+            try cString(resp.finalDate, field: "final_date", max: 17)
+            u8(resp.messageState)
+            u8(resp.errorCode)
+            try tlvs(resp.tlvs)
         case .cancelSM(let pdu):
-            try smpp_cString(pdu.serviceType, field: "service_type", max: 6)
-            try smpp_cString(pdu.messageID, field: "message_id", max: 65)
-            smpp_u8(pdu.sourceAddrTON)
-            smpp_u8(pdu.sourceAddrNPI)
-            try smpp_cString(pdu.sourceAddr, field: "source_addr", max: 21)
-            smpp_u8(pdu.destAddrTON)
-            smpp_u8(pdu.destAddrNPI)
-            try smpp_cString(pdu.destinationAddr, field: "destination_addr", max: 21)
+            try cString(pdu.serviceType, field: "service_type", max: 6)
+            try cString(pdu.messageID, field: "message_id", max: 65)
+            u8(pdu.sourceAddrTON)
+            u8(pdu.sourceAddrNPI)
+            try cString(pdu.sourceAddr, field: "source_addr", max: 21)
+            u8(pdu.destAddrTON)
+            u8(pdu.destAddrNPI)
+            try cString(pdu.destinationAddr, field: "destination_addr", max: 21)
         case .replaceSM(let pdu):
-            try smpp_cString(pdu.messageID, field: "message_id", max: 65)
-            smpp_u8(pdu.sourceAddrTON)
-            smpp_u8(pdu.sourceAddrNPI)
-            try smpp_cString(pdu.sourceAddr, field: "source_addr", max: 21)
-            try smpp_cString(pdu.scheduleDeliveryTime, field: "schedule_delivery_time", max: 17)
-            try smpp_cString(pdu.validityPeriod, field: "validity_period", max: 17)
-            smpp_u8(pdu.registeredDelivery)
-            smpp_u8(pdu.smDefaultMsgID)
-            try smpp_shortMessage(pdu.shortMessage)
+            try cString(pdu.messageID, field: "message_id", max: 65)
+            u8(pdu.sourceAddrTON)
+            u8(pdu.sourceAddrNPI)
+            try cString(pdu.sourceAddr, field: "source_addr", max: 21)
+            try cString(pdu.scheduleDeliveryTime, field: "schedule_delivery_time", max: 17)
+            try cString(pdu.validityPeriod, field: "validity_period", max: 17)
+            u8(pdu.registeredDelivery)
+            u8(pdu.smDefaultMsgID)
+            try shortMessage(pdu.shortMessage)
         case .alertNotification(let pdu):
-            smpp_u8(pdu.sourceAddrTON)
-            smpp_u8(pdu.sourceAddrNPI)
-            try smpp_cString(pdu.sourceAddr, field: "source_addr", max: 65)
-            smpp_u8(pdu.esmeAddrTON)
-            smpp_u8(pdu.esmeAddrNPI)
-            try smpp_cString(pdu.esmeAddr, field: "esme_addr", max: 65)
-            try smpp_tlvs(pdu.tlvs)
+            u8(pdu.sourceAddrTON)
+            u8(pdu.sourceAddrNPI)
+            try cString(pdu.sourceAddr, field: "source_addr", max: 65)
+            u8(pdu.esmeAddrTON)
+            u8(pdu.esmeAddrNPI)
+            try cString(pdu.esmeAddr, field: "esme_addr", max: 65)
+            try tlvs(pdu.tlvs)
         }
     }
 
     @inline(__always)
-    mutating func smpp_shortMessagePDU<M: ShortMessagePDU>(_ pdu: M) throws(SMPPEncodingError) {
-        try smpp_cString(pdu.serviceType, field: "service_type", max: 6)
-        smpp_u8(pdu.sourceAddrTON)
-        smpp_u8(pdu.sourceAddrNPI)
-        try smpp_cString(pdu.sourceAddr, field: "source_addr", max: 21)
-        smpp_u8(pdu.destAddrTON)
-        smpp_u8(pdu.destAddrNPI)
-        try smpp_cString(pdu.destinationAddr, field: "destination_addr", max: 21)
-        smpp_u8(pdu.esmClass)
-        smpp_u8(pdu.protocolID)
-        smpp_u8(pdu.priorityFlag)
-        try smpp_cString(pdu.scheduleDeliveryTime, field: "schedule_delivery_time", max: 17)
-        try smpp_cString(pdu.validityPeriod, field: "validity_period", max: 17)
-        smpp_u8(pdu.registeredDelivery)
-        smpp_u8(pdu.replaceIfPresentFlag)
-        smpp_u8(pdu.dataCoding)
-        smpp_u8(pdu.smDefaultMsgID)
-        try smpp_shortMessage(pdu.shortMessage)
-        try smpp_tlvs(pdu.tlvs)
+    mutating func shortMessagePDU<M: ShortMessagePDU>(_ pdu: M) throws(SMPPEncodingError) {
+        try cString(pdu.serviceType, field: "service_type", max: 6)
+        u8(pdu.sourceAddrTON)
+        u8(pdu.sourceAddrNPI)
+        try cString(pdu.sourceAddr, field: "source_addr", max: 21)
+        u8(pdu.destAddrTON)
+        u8(pdu.destAddrNPI)
+        try cString(pdu.destinationAddr, field: "destination_addr", max: 21)
+        u8(pdu.esmClass)
+        u8(pdu.protocolID)
+        u8(pdu.priorityFlag)
+        try cString(pdu.scheduleDeliveryTime, field: "schedule_delivery_time", max: 17)
+        try cString(pdu.validityPeriod, field: "validity_period", max: 17)
+        u8(pdu.registeredDelivery)
+        u8(pdu.replaceIfPresentFlag)
+        u8(pdu.dataCoding)
+        u8(pdu.smDefaultMsgID)
+        try shortMessage(pdu.shortMessage)
+        try tlvs(pdu.tlvs)
     }
 }
