@@ -46,14 +46,14 @@ import Testing
 
     @Test(arguments: BindType.allCases)
     func bindsAsEachTypeAndTheSMSCSeesIt(type: BindType) async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-bind-\(type.rawValue)")
         let client = SMPPClient(configuration: Self.configuration(smsc, type), logger: Self.logger)
         let binds = try await Self.withBoundClient(client) { try await smsc.binds() }
         #expect(binds.map { $0["bind_type"] as? String } == [type.rawValue])
     }
 
     @Test func wrongPasswordFailsWithAnErrorNamingTheBindAndStatus() async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-bind-wrong-password")
         let client = SMPPClient(configuration: Self.configuration(smsc, password: "wrong"), logger: Self.logger)
         await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
@@ -75,7 +75,7 @@ import Testing
     // MARK: Submitting
 
     @Test func gsmTextArrivesAsUnpackedSeptetsWithTheReturnedMessageID() async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-submit-gsm7")
         let client = SMPPClient(configuration: Self.configuration(smsc), logger: Self.logger)
         let text = "Hello @ {world} costs 5€ ~ [ok]"
         let parts = try SubmitSM.parts(of: text, template: Self.template(), reference: 1)
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func ucs2TextWithAnEmojiArrivesAsUTF16BigEndian() async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-submit-ucs2-emoji")
         let client = SMPPClient(configuration: Self.configuration(smsc), logger: Self.logger)
         let text = "Grüße 😀 Привет"
         let parts = try SubmitSM.parts(of: text, template: Self.template(), reference: 1)
@@ -104,7 +104,7 @@ import Testing
 
     @Test(arguments: ConcatenationMethod.allCases)
     func longMessagesArriveInPartsThatReassembleToTheText(method: ConcatenationMethod) async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-submit-long-\(method.rawValue)")
         let client = SMPPClient(configuration: Self.configuration(smsc), logger: Self.logger)
         let text = String(repeating: "Long message over SMPP, split by Tandem. ", count: 9)
         let parts = try SubmitSM.parts(of: text, template: Self.template(), method: method, reference: 0x0102)
@@ -141,7 +141,7 @@ import Testing
     }
 
     @Test func throttlingSlowsTheBindDownAndLosesNothing() async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-submit-throttled")
         let client = SMPPClient(configuration: Self.configuration(smsc, rate: 200), logger: Self.logger)
         try await smsc.control("POST", "/inject", ["command_status": 0x58, "count": 3])
         let responses = try await Self.withBoundClient(client) {
@@ -166,7 +166,7 @@ import Testing
     }
 
     @Test func permanentRejectionIsClassifiedAndNotRetried() async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-submit-rejected")
         let client = SMPPClient(configuration: Self.configuration(smsc), logger: Self.logger)
         try await smsc.control("POST", "/inject", ["command_status": 0x0B, "count": 1])
         try await Self.withBoundClient(client) {
@@ -186,7 +186,7 @@ import Testing
     // MARK: Receiving
 
     @Test func plainAndUCS2MobileOriginatedMessagesReachTheConsumer() async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-mo-gsm7-ucs2")
         let inbox = Inbox()
         let client = SMPPClient(configuration: Self.configuration(smsc, .receiver), logger: Self.logger) { try await inbox.take($0) }
         try await Self.withBoundClient(client) {
@@ -202,7 +202,7 @@ import Testing
     }
 
     @Test func consumerFailureIsAnsweredWithRX_T_APPNSoTheSMSCRetries() async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-mo-consumer-refusal")
         let inbox = Inbox()
         await inbox.refuse(1)
         let client = SMPPClient(configuration: Self.configuration(smsc, .receiver), logger: Self.logger) { try await inbox.take($0) }
@@ -217,7 +217,7 @@ import Testing
 
     @Test(arguments: [ConcatenationMethod.udh8, .udh16, .sar, .payload])
     func longMOInEverySplitStyleAndOrderIsReassembled(method: ConcatenationMethod) async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-mo-long-\(method.rawValue)-reversed")
         let inbox = Inbox()
         let client = SMPPClient(configuration: Self.configuration(smsc, .transceiver), logger: Self.logger) { try await inbox.take($0) }
         let text = String(repeating: "Ответ длинный 😀 ", count: 12)
@@ -249,7 +249,7 @@ import Testing
 
     @Test(arguments: [("decimal", true, "full"), ("decimal", false, "full"), ("hex", false, "minimal"), ("as-is", true, "minimal")])
     func receiptsMatchTheSubmittedMessageID(idInText: String, withTLVs: Bool, fields: String) async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-receipt-id-\(idInText)-\(withTLVs ? "tlvs" : "no-tlvs")-\(fields)")
         let inbox = Inbox()
         let client = SMPPClient(configuration: Self.configuration(smsc, .transceiver), logger: Self.logger) { try await inbox.take($0) }
         let messageID = try await Self.withBoundClient(client) {
@@ -276,7 +276,7 @@ import Testing
     // MARK: Connection trouble
 
     @Test func smscInitiatedUnbindIsAnsweredAndTheClientBindsAgain() async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-smsc-unbind")
         let client = SMPPClient(configuration: Self.configuration(smsc), logger: Self.logger)
         try await Self.withBoundClient(client) {
             let unbound = try await smsc.control("POST", "/unbind") as? [String: Any]
@@ -289,7 +289,7 @@ import Testing
     }
 
     @Test func smscKilledMidWindowFailsInFlightRetryablyAndTheClientRebindsWhenItReturns() async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-smsc-killed-mid-window")
         let port = smsc.smppPort
         // 500 messages/s: the kill lands while some are in flight and others wait for the window.
         let client = SMPPClient(configuration: Self.configuration(smsc, window: 10, rate: 500), logger: Self.logger)
@@ -326,7 +326,7 @@ import Testing
     }
 
     @Test func garbageFromTheSMSCIsNackedAndTheClientStaysUsable() async throws {
-        let smsc = try SMSCSimulator.start()
+        let smsc = try SMSCSimulator.start(capture: "smpp-smsc-garbage")
         let client = SMPPClient(configuration: Self.configuration(smsc), logger: Self.logger)
         try await Self.withBoundClient(client) {
             // A PDU with an unknown command_id, sequence 5.

@@ -12,6 +12,7 @@ final class SMSCSimulator: @unchecked Sendable {
     let smppPort: Int
     let controlPort: Int
     let arguments: [String]
+    private var tshark: Process?
 
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -21,8 +22,10 @@ final class SMSCSimulator: @unchecked Sendable {
         var description: String
     }
 
-    /// Starts the simulator; `smppPort` 0 picks a free port.
-    static func start(smppPort: Int = 0, extra: [String] = []) throws -> SMSCSimulator {
+    /// Starts the simulator; `smppPort` 0 picks a free port. With `TANDEM_CAPTURE_DIR` set
+    /// (see `scripts/record-captures`), the SMPP traffic is also recorded with tshark into
+    /// `<dir>/<capture>.pcapng` until the simulator is stopped.
+    static func start(smppPort: Int = 0, extra: [String] = [], capture: String? = nil) throws -> SMSCSimulator {
         let python = repositoryRoot.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw StartError(description: "\(python.path) is missing: run scripts/bootstrap --test (scripts/test does it)")
@@ -55,7 +58,33 @@ final class SMSCSimulator: @unchecked Sendable {
             process.terminate()
             throw StartError(description: "the SMSC simulator did not become ready: '\(line)'")
         }
-        return SMSCSimulator(process: process, smppPort: smpp, controlPort: control, arguments: arguments)
+        let simulator = SMSCSimulator(process: process, smppPort: smpp, controlPort: control, arguments: arguments)
+        if let capture, let directory = ProcessInfo.processInfo.environment["TANDEM_CAPTURE_DIR"] {
+            try simulator.startCapture(to: URL(fileURLWithPath: directory).appendingPathComponent("\(capture).pcapng"))
+        }
+        return simulator
+    }
+
+    private func startCapture(to file: URL) throws {
+        try? FileManager.default.removeItem(at: file)
+        let tshark = Process()
+        tshark.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
+        tshark.arguments = ["-i", "lo", "-f", "tcp port \(smppPort)", "-w", file.path, "-q"]
+        let err = Pipe()
+        tshark.standardError = err
+        tshark.standardOutput = FileHandle.nullDevice
+        try tshark.run()
+        var said = ""
+        let deadline = Date().addingTimeInterval(15)
+        while !said.contains("Capturing on"), Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            said += String(decoding: chunk, as: UTF8.self)
+        }
+        guard said.contains("Capturing on") else { throw StartError(description: "tshark did not start: \(said)") }
+        // tshark announces itself before its dumpcap child has the socket open.
+        usleep(1_000_000)
+        self.tshark = tshark
     }
 
     private init(process: Process, smppPort: Int, controlPort: Int, arguments: [String]) {
@@ -74,6 +103,12 @@ final class SMSCSimulator: @unchecked Sendable {
 
     func stop() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        if let tshark, tshark.isRunning {
+            usleep(500_000)  // let the last packets reach the capture
+            Foundation.kill(tshark.processIdentifier, SIGINT)
+            usleep(1_000_000)
+            self.tshark = nil
+        }
     }
 
     deinit { stop() }
