@@ -341,3 +341,67 @@ import Testing
         }
     }
 }
+
+/// Several binds to one SMSC used as one.
+@Suite(.serialized) struct ConnectionProfileIntegrationTests {
+    @Test func transmitterPlusReceiverSubmitOnOneAndReceiveTheReceiptOnTheOther() async throws {
+        let smsc = try SMSCSimulator.start(capture: "smpp-profile-tx-rx")
+        let inbox = Inbox()
+        let tx = SMSCIntegrationTests.configuration(smsc, .transmitter)
+        let rx = SMSCIntegrationTests.configuration(smsc, .receiver)
+        let profile = SMPPConnectionProfile(name: "sim", binds: [tx, rx], logger: SMSCIntegrationTests.logger) { try await inbox.take($0) }
+        #expect(profile.problems().isEmpty)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await profile.run() }
+            try await profile.waitUntilBound()
+            var submit = SMSCIntegrationTests.template()
+            submit.registeredDelivery = 1
+            let id = try await profile.submit(submit).messageID
+            try await smsc.control("POST", "/receipt", ["message_id": id, "stat": "DELIVRD"])
+            #expect(await eventually { await inbox.messages.count == 1 })
+            guard case .deliveryReceipt(let receipt, let base)? = await inbox.messages.first else {
+                Issue.record("no receipt"); return
+            }
+            #expect(base.bind == "sim-receiver")
+            #expect(receipt.state == .delivered)
+            let binds = try await smsc.binds().compactMap { $0["bind_type"] as? String }.sorted()
+            #expect(binds == ["receiver", "transmitter"])
+            await profile.shutdown()
+            group.cancelAll()
+        }
+    }
+
+    @Test func submitsSpreadOverSeveralTransceivers() async throws {
+        let smsc = try SMSCSimulator.start(capture: "smpp-profile-3-trx")
+        let binds = (1...3).map { index -> SMPPBindConfiguration in
+            var configuration = SMSCIntegrationTests.configuration(smsc, .transceiver)
+            configuration.name = "trx-\(index)"
+            return configuration
+        }
+        let profile = SMPPConnectionProfile(name: "sim", binds: binds, logger: SMSCIntegrationTests.logger)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await profile.run() }
+            #expect(await eventually { profile.clients.allSatisfy { $0.connectionState == .bound } })
+            for _ in 0..<6 { _ = try await profile.submit(SMSCIntegrationTests.template()) }
+            await profile.shutdown()
+            group.cancelAll()
+        }
+        let records = try await smsc.submitted()
+        #expect(records.count == 6)
+        // Round-robin: two submits from each of the three sessions.
+        let perPeer = Dictionary(grouping: records, by: { $0["peer"] as? String ?? "" }).mapValues(\.count)
+        #expect(perPeer.count == 3)
+        #expect(perPeer.values.allSatisfy { $0 == 2 })
+    }
+
+    @Test func profileProblemsAreReportedTogether() {
+        let bad = SMPPBindConfiguration(name: "x", host: "", port: 0, systemID: String(repeating: "s", count: 20), password: "123456789")
+        let profile = SMPPConnectionProfile(name: "p", binds: [bad, bad])
+        let problems = profile.problems()
+        #expect(problems.contains { $0.contains("host is empty") })
+        #expect(problems.contains { $0.contains("port 0") })
+        #expect(problems.contains { $0.contains("system_id is longer than 15") })
+        #expect(problems.contains { $0.contains("password is longer than 8") })
+        #expect(problems.contains { $0.contains("bind names must be unique") })
+    }
+}

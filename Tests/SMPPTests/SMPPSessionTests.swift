@@ -241,3 +241,33 @@ import Testing
         #expect(session.pduReceived(PDU(.unbindResp, sequenceNumber: unbind[0].sequenceNumber), now: Self.at(2)) == [.close(.unbound)])
     }
 }
+
+@Suite struct SMPPSessionOutbindTests {
+    static let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+
+    @Test func outbindOnAnAcceptedConnectionIsAnsweredWithBindReceiver() {
+        var session = SMPPSession(configuration: .init(bindType: .receiver, bind: Bind(systemID: "tandem", password: "pw")))
+        #expect(session.connectionAccepted(now: Self.t0).isEmpty)
+        #expect(session.state == .awaitingOutbind)
+        let actions = session.pduReceived(PDU(.outbind(Outbind(systemID: "tandem", password: "pw")), sequenceNumber: 9), now: Self.t0)
+        #expect(actions == [.send(PDU(.bind(.receiver, Bind(systemID: "tandem", password: "pw")), sequenceNumber: 1))])
+        let bound = session.pduReceived(PDU(.bindResp(.receiver, BindResp(systemID: "smsc")), sequenceNumber: 1), now: Self.t0)
+        #expect(bound == [.bound(.receiver, systemID: "smsc", scInterfaceVersion: nil)])
+        #expect(session.state == .bound(.receiver))
+    }
+
+    @Test func outbindFromAnotherSystemIDIsRefused() {
+        var session = SMPPSession(configuration: .init(bindType: .receiver, bind: Bind(systemID: "tandem", password: "pw")))
+        _ = session.connectionAccepted(now: Self.t0)
+        let actions = session.pduReceived(PDU(.outbind(Outbind(systemID: "other", password: "pw")), sequenceNumber: 9), now: Self.t0)
+        #expect(actions.last == .close(.bindRejected(.invalidSystemID)))
+        #expect(session.state == .closed)
+    }
+
+    @Test func missingOutbindTimesOut() {
+        var session = SMPPSession(configuration: .init(bindType: .receiver, bind: Bind(systemID: "tandem", password: "pw"),
+                                                       bindTimeout: .seconds(5)))
+        _ = session.connectionAccepted(now: Self.t0)
+        #expect(session.timerFired(now: Self.t0 + .seconds(5)) == [.close(.bindTimedOut)])
+    }
+}

@@ -52,6 +52,8 @@ public struct SMPPSession: Sendable {
 
     public enum State: Sendable, Hashable {
         case closed
+        /// The SMSC connected to us; waiting for its outbind (SMPP 3.4 section 2.2.1).
+        case awaitingOutbind
         case binding
         case bound(BindType)
         case unbinding
@@ -168,6 +170,16 @@ public struct SMPPSession: Sendable {
         return [.send(bind)]
     }
 
+    /// The SMSC opened this connection to us (SMPP 3.4 section 2.2.1): wait for its outbind,
+    /// then bind as receiver (or transceiver when so configured).
+    public mutating func connectionAccepted(now: NIODeadline) -> [Action] {
+        guard state == .closed else { return [] }
+        state = .awaitingOutbind
+        lastReceived = now
+        stateDeadline = now + configuration.bindTimeout
+        return []
+    }
+
     /// The caller wants `body` sent. Answered later by `.complete` or `.fail` for `id`.
     public mutating func requestSubmitted(_ id: RequestID, body: PDUBody, deadline: NIODeadline,
                                           now: NIODeadline) -> [Action] {
@@ -229,7 +241,7 @@ public struct SMPPSession: Sendable {
                                         now: NIODeadline) -> [Action] {
         switch state {
         case .bound, .unbinding: break
-        case .closed, .binding: return []
+        case .closed, .binding, .awaitingOutbind: return []
         }
         switch commandID {
         case .deliverSM:
@@ -248,7 +260,7 @@ public struct SMPPSession: Sendable {
         var actions: [Action] = []
         if let deadline = stateDeadline, deadline <= now {
             switch state {
-            case .binding:
+            case .binding, .awaitingOutbind:
                 actions += failEverything(RequestError(.connectionClosed, "the bind was not answered in time"))
                 actions.append(.close(.bindTimedOut))
                 state = .closed
@@ -303,7 +315,7 @@ public struct SMPPSession: Sendable {
         switch state {
         case .closed, .unbinding:
             return []
-        case .binding:
+        case .binding, .awaitingOutbind:
             state = .closed
             return failEverything(RequestError(.unbound, "unbind requested while binding")) + [.close(.unbound)]
         case .bound:
@@ -331,6 +343,7 @@ public struct SMPPSession: Sendable {
     private var stateName: String {
         switch state {
         case .closed: "closed"
+        case .awaitingOutbind: "awaiting outbind"
         case .binding: "binding"
         case .bound(let type): "bound as \(type.rawValue)"
         case .unbinding: "unbinding"
@@ -409,14 +422,20 @@ public struct SMPPSession: Sendable {
                 state = .closed
                 return failEverything(RequestError(.connectionClosed, "the bind was rejected")) + [.close(.bindRejected(pdu.commandStatus))]
             }
-            state = .bound(configuration.bindType)
+            let type: BindType
+            switch entry.commandID {
+            case .bindReceiver: type = .receiver
+            case .bindTransmitter: type = .transmitter
+            default: type = .transceiver
+            }
+            state = .bound(type)
             var systemID: String?
             var version: UInt8?
             if case .bindResp(_, let resp?) = pdu.body {
                 systemID = resp.systemID
                 version = resp.tlvs.scInterfaceVersion
             }
-            return [.bound(configuration.bindType, systemID: systemID, scInterfaceVersion: version)]
+            return [.bound(type, systemID: systemID, scInterfaceVersion: version)]
         case .enquireLink:
             enquireLinkSequence = nil
             return drainQueue()
@@ -431,7 +450,7 @@ public struct SMPPSession: Sendable {
     private mutating func requestReceived(_ pdu: PDU, now: NIODeadline) -> [Action] {
         let sequence = pdu.sequenceNumber
         switch (pdu.body, state) {
-        case (.enquireLink, .binding), (.enquireLink, .bound), (.enquireLink, .unbinding):
+        case (.enquireLink, .binding), (.enquireLink, .bound), (.enquireLink, .unbinding), (.enquireLink, .awaitingOutbind):
             return [.send(PDU(.enquireLinkResp, sequenceNumber: sequence))]
         case (.unbind, .bound), (.unbind, .unbinding), (.unbind, .binding):
             var actions: [Action] = [.send(PDU(.unbindResp, sequenceNumber: sequence))]
@@ -444,6 +463,20 @@ public struct SMPPSession: Sendable {
             return [.deliver(pdu)]
         case (.alertNotification(let alert), .bound(let type)) where type.canReceive:
             return [.alert(alert)]
+        case (.outbind(let outbind), .awaitingOutbind):
+            guard outbind.systemID == configuration.bind.systemID || configuration.bind.systemID.isEmpty else {
+                state = .closed
+                stateDeadline = nil
+                return [.discard(pdu, reason: "outbind from system_id '\(outbind.systemID)', expected '\(configuration.bind.systemID)'"),
+                        .close(.bindRejected(.invalidSystemID))]
+            }
+            state = .binding
+            stateDeadline = now + configuration.bindTimeout
+            let type: BindType = configuration.bindType == .transceiver ? .transceiver : .receiver
+            let sequence = allocateSequence()
+            inFlight[sequence] = InFlight(requestID: nil, commandID: PDUBody.bind(type, configuration.bind).commandID,
+                                          deadline: now + configuration.bindTimeout)
+            return [.send(PDU(.bind(type, configuration.bind), sequenceNumber: sequence))]
         case (.alertNotification, _), (.outbind, _):
             return [.discard(pdu, reason: "\(pdu.commandID.specName) is not expected while \(stateName)")]
         default:
