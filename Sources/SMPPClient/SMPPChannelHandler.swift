@@ -38,8 +38,12 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
     private var needsFlush = false
     private var context: ChannelHandlerContext?
     private var closeRequested = false
+    /// The SMSC opened this connection (outbind) rather than us.
+    private let accepted: Bool
 
-    init(configuration: SMPPSession.Configuration, maxCommandLength: Int, callbacks: SMPPConnectionCallbacks, logger: Logger) {
+    init(configuration: SMPPSession.Configuration, maxCommandLength: Int, callbacks: SMPPConnectionCallbacks, logger: Logger,
+         accepted: Bool = false) {
+        self.accepted = accepted
         session = SMPPSession(configuration: configuration)
         decoder = PDUDecoder(maxCommandLength: maxCommandLength)
         self.callbacks = callbacks
@@ -65,8 +69,13 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
 
     private func start(context: ChannelHandlerContext) {
         guard session.state == .closed, !closeRequested else { return }
-        logger.debug("connected; binding as \(session.configuration.bindType.rawValue)")
-        run(session.connectionEstablished(now: .now()), context: context)
+        if accepted {
+            logger.debug("SMSC connected to us; waiting for its outbind")
+            run(session.connectionAccepted(now: .now()), context: context)
+        } else {
+            logger.debug("connected; binding as \(session.configuration.bindType.rawValue)")
+            run(session.connectionEstablished(now: .now()), context: context)
+        }
         flushIfNeeded(context: context)
     }
 

@@ -44,10 +44,10 @@ public final class SMPPClient: Sendable {
     public let configuration: SMPPBindConfiguration
     private let group: any EventLoopGroup
     private let logger: Logger
-    private let consumer: InboundConsumer
     private let state = NIOLockedValueBox(State())
     private let rateLimiter: TokenBucket?
     private let metrics: SMPPMetrics
+    private let inbound: InboundDispatcher
 
     /// - Parameters:
     ///   - consumer: called for every inbound message on receiving binds, concurrently; the
@@ -59,9 +59,9 @@ public final class SMPPClient: Sendable {
         var logger = logger
         logger[metadataKey: "bind"] = "\(configuration.name)"
         self.logger = logger
-        self.consumer = consumer
         rateLimiter = configuration.rateLimit.map { TokenBucket(rate: $0, burst: configuration.rateBurst) }
         metrics = SMPPMetrics(bind: configuration.name)
+        inbound = InboundDispatcher(bind: configuration.name, consumer: consumer, logger: logger, metrics: metrics)
     }
 
     public var connectionState: ConnectionState { state.withLockedValue { $0.connection } }
@@ -156,8 +156,8 @@ public final class SMPPClient: Sendable {
                 metrics.bound(true)
                 _ = (systemID, version)
             },
-            inbound: { [self] pdu, ack in
-                handleInbound(pdu, ack: ack)
+            inbound: { [inbound] pdu, ack in
+                inbound.dispatch(pdu, ack: ack)
             },
             closing: { [self] reason in
                 if case .bindRejected(let status) = reason {
@@ -183,25 +183,6 @@ public final class SMPPClient: Sendable {
             }
             .connect(host: configuration.host, port: configuration.port)
             .get()
-    }
-
-    private func handleInbound(_ pdu: PDU, ack: EventLoopPromise<CommandStatus>) {
-        guard let message = InboundMessage(pdu: pdu, bind: configuration.name) else {
-            ack.succeed(.ok)
-            return
-        }
-        metrics.inbound(message)
-        let consumer = consumer
-        let logger = logger
-        Task {
-            do {
-                try await consumer(message)
-                ack.succeed(.ok)
-            } catch {
-                logger.warning("consumer refused inbound \(pdu.commandID.specName) seq \(pdu.sequenceNumber): \(error); answering ESME_RX_T_APPN so the SMSC retries")
-                ack.succeed(.temporaryAppError)
-            }
-        }
     }
 
     // MARK: Submitting

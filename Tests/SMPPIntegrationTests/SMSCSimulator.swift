@@ -105,7 +105,8 @@ final class SMSCSimulator: @unchecked Sendable {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         if let tshark, tshark.isRunning {
             usleep(500_000)  // let the last packets reach the capture
-            Foundation.kill(tshark.processIdentifier, SIGINT)
+            // SIGTERM: a test process may hand SIGINT down to children as ignored.
+            Foundation.kill(tshark.processIdentifier, SIGTERM)
             usleep(1_000_000)
             self.tshark = nil
         }
