@@ -11,6 +11,27 @@ struct SMPPOutboundRequest {
 }
 
 /// What the connection reports to its owner. Called on the channel's event loop.
+/// Who hears about a request's outcome: a promise (the async API) or a plain callback run on
+/// the event loop (the hot path: no future machinery per message).
+enum SMPPResponder {
+    case promise(EventLoopPromise<PDU>)
+    case callback(@Sendable (Result<PDU, any Error>) -> Void)
+
+    func succeed(_ pdu: PDU) {
+        switch self {
+        case .promise(let promise): promise.succeed(pdu)
+        case .callback(let callback): callback(.success(pdu))
+        }
+    }
+
+    func fail(_ error: any Error) {
+        switch self {
+        case .promise(let promise): promise.fail(error)
+        case .callback(let callback): callback(.failure(error))
+        }
+    }
+}
+
 struct SMPPConnectionCallbacks: Sendable {
     var bound: @Sendable (_ systemID: String?, _ interfaceVersion: UInt8?) -> Void
     /// An inbound deliver_sm / data_sm: complete the promise with the status to acknowledge
@@ -30,7 +51,7 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
     private let decoder: PDUDecoder
     private let callbacks: SMPPConnectionCallbacks
     private var logger: Logger
-    private var promises: [SMPPSession.RequestID: EventLoopPromise<PDU>] = [:]
+    private var responders: [SMPPSession.RequestID: SMPPResponder] = [:]
     private var nextRequestID: SMPPSession.RequestID = 1
     private var timer: Scheduled<Void>?
     private var timerDeadline: NIODeadline?
@@ -38,6 +59,7 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
     private var needsFlush = false
     private var context: ChannelHandlerContext?
     private var closeRequested = false
+    private var outbound = ByteBuffer()
     /// The SMSC opened this connection (outbind) rather than us.
     private let accepted: Bool
 
@@ -81,10 +103,10 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         run(session.connectionClosed(now: .now()), context: context)
-        for (_, promise) in promises {
-            promise.fail(SMPPSession.RequestError(.connectionClosed, "the connection to the SMSC closed"))
+        for (_, responder) in responders {
+            responder.fail(SMPPSession.RequestError(.connectionClosed, "the connection to the SMSC closed"))
         }
-        promises.removeAll()
+        responders.removeAll()
         timer?.cancel()
         timer = nil
         context.fireChannelInactive()
@@ -125,16 +147,31 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         let request = unwrapOutboundIn(data)
-        let id = nextRequestID
-        nextRequestID &+= 1
-        promises[id] = request.promise
-        run(session.requestSubmitted(id, body: request.body, deadline: request.deadline, now: .now()), context: context)
-        if let scheduled = timerDeadline, request.deadline < scheduled { reschedule(context: context, force: true) }
+        submit(request.body, deadline: request.deadline, responder: .promise(request.promise))
         promise?.succeed(())
     }
 
+    /// The client's fast path: called on the event loop directly, without a trip through the
+    /// pipeline. Fails the promise at once when the connection is already gone.
+    func submit(_ body: PDUBody, deadline: NIODeadline, responder: SMPPResponder) {
+        guard let context else {
+            responder.fail(SMPPSession.RequestError(.connectionClosed, "the connection to the SMSC closed"))
+            return
+        }
+        let id = nextRequestID
+        nextRequestID &+= 1
+        responders[id] = responder
+        run(session.requestSubmitted(id, body: body, deadline: deadline, now: .now()), context: context)
+        if let scheduled = timerDeadline, deadline < scheduled { reschedule(context: context, force: true) }
+        scheduleFlush(context: context)
+    }
+
     func flush(context: ChannelHandlerContext) {
-        // Coalesce: many submits written in one event-loop tick leave in one syscall.
+        scheduleFlush(context: context)
+    }
+
+    /// Coalesces: everything submitted in one event-loop tick leaves in one write and syscall.
+    private func scheduleFlush(context: ChannelHandlerContext) {
         guard needsFlush, !flushScheduled else { return }
         flushScheduled = true
         context.eventLoop.assumeIsolated().execute { [self] in
@@ -161,22 +198,21 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
         for action in actions {
             switch action {
             case .send(let pdu):
-                var buffer = context.channel.allocator.buffer(capacity: 64)
+                // Encoded into one buffer per flush: one write for the whole batch.
                 do {
-                    try pdu.encode(into: &buffer)
+                    try pdu.encode(into: &outbound)
                 } catch {
                     logger.error("refusing to send an invalid \(pdu.commandID.specName): \(error)")
                     continue
                 }
-                context.write(wrapOutboundOut(buffer), promise: nil)
                 needsFlush = true
             case .bound(let type, let systemID, let version):
                 logger.info("bound as \(type.rawValue)", metadata: ["smsc_system_id": "\(systemID ?? "")"])
                 callbacks.bound(systemID, version)
             case .complete(let id, let pdu):
-                promises.removeValue(forKey: id)?.succeed(pdu)
+                responders.removeValue(forKey: id)?.succeed(pdu)
             case .fail(let id, let error):
-                promises.removeValue(forKey: id)?.fail(error)
+                responders.removeValue(forKey: id)?.fail(error)
             case .deliver(let pdu):
                 let ack = context.eventLoop.makePromise(of: CommandStatus.self)
                 let sequence = pdu.sequenceNumber
@@ -206,7 +242,9 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
     private func flushIfNeeded(context: ChannelHandlerContext) {
         if needsFlush {
             needsFlush = false
-            context.flush()
+            let batch = outbound
+            outbound = context.channel.allocator.buffer(capacity: Swift.max(256, batch.readableBytes))
+            context.writeAndFlush(wrapOutboundOut(batch), promise: nil)
         }
     }
 

@@ -33,6 +33,7 @@ public final class SMPPClient: Sendable {
 
     private struct State {
         var channel: (any Channel)?
+        var handler: NIOLoopBound<SMPPChannelHandler>?
         var connection: ConnectionState = .disconnected
         var bindError: SMPPClientError?
         var pausedUntil: NIODeadline?
@@ -99,6 +100,7 @@ public final class SMPPClient: Sendable {
             let wasBound = state.withLockedValue { state -> Bool in
                 let wasBound = state.boundSince != nil
                 state.channel = nil
+                state.handler = nil
                 state.connection = .disconnected
                 state.boundSince = nil
                 return wasBound
@@ -173,12 +175,14 @@ public final class SMPPClient: Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let handler = SMPPChannelHandler(configuration: configuration.sessionConfiguration,
+                                                     maxCommandLength: configuration.maxCommandLength,
+                                                     callbacks: callbacks, logger: connectionLogger)
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(SMPPFrameDecoder(maxCommandLength: configuration.maxCommandLength)))
-                    try channel.pipeline.syncOperations.addHandler(
-                        SMPPChannelHandler(configuration: configuration.sessionConfiguration,
-                                           maxCommandLength: configuration.maxCommandLength,
-                                           callbacks: callbacks, logger: connectionLogger))
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                    let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+                    self.state.withLockedValue { $0.handler = bound }
                 }
             }
             .connect(host: configuration.host, port: configuration.port)
@@ -236,19 +240,40 @@ public final class SMPPClient: Sendable {
     /// The raw send path: one request into the connection's window. The future fails with
     /// ``SMPPSession/RequestError`` or ``SMPPClientError``.
     public func send(_ body: PDUBody, timeout: TimeAmount? = nil) -> EventLoopFuture<PDU> {
-        let channel = state.withLockedValue { $0.connection == .bound ? $0.channel : nil }
-        guard let channel else {
-            return group.any().makeFailedFuture(SMPPClientError(.notBound, bind: configuration.name,
-                                                               detail: "no bound session to \(configuration.host):\(configuration.port)"))
+        guard let handler = boundHandler() else {
+            return group.any().makeFailedFuture(notBoundError())
         }
-        let promise = channel.eventLoop.makePromise(of: PDU.self)
-        let written = channel.eventLoop.makePromise(of: Void.self)
-        written.futureResult.whenFailure { error in
-            promise.fail(SMPPSession.RequestError(.connectionClosed, "the request could not be written: \(error)"))
-        }
-        channel.writeAndFlush(SMPPOutboundRequest(body: body, deadline: .now() + (timeout ?? configuration.requestTimeout),
-                                                  promise: promise), promise: written)
+        let promise = handler.eventLoop.makePromise(of: PDU.self)
+        submit(body, timeout: timeout, responder: .promise(promise), on: handler)
         return promise.futureResult
+    }
+
+    /// The hot path for high-volume callers: like ``send(_:timeout:)``, but the outcome goes to
+    /// `completion`, called once on the connection's event loop, with no future per message.
+    public func send(_ body: PDUBody, timeout: TimeAmount? = nil,
+                     completion: @escaping @Sendable (Result<PDU, any Error>) -> Void) {
+        guard let handler = boundHandler() else {
+            completion(.failure(notBoundError()))
+            return
+        }
+        submit(body, timeout: timeout, responder: .callback(completion), on: handler)
+    }
+
+    private func boundHandler() -> NIOLoopBound<SMPPChannelHandler>? {
+        state.withLockedValue { $0.connection == .bound ? $0.handler : nil }
+    }
+
+    private func notBoundError() -> SMPPClientError {
+        SMPPClientError(.notBound, bind: configuration.name, detail: "no bound session to \(configuration.host):\(configuration.port)")
+    }
+
+    private func submit(_ body: PDUBody, timeout: TimeAmount?, responder: SMPPResponder, on handler: NIOLoopBound<SMPPChannelHandler>) {
+        let deadline = NIODeadline.now() + (timeout ?? configuration.requestTimeout)
+        if handler.eventLoop.inEventLoop {
+            handler.value.submit(body, deadline: deadline, responder: responder)
+        } else {
+            handler.eventLoop.execute { handler.value.submit(body, deadline: deadline, responder: responder) }
+        }
     }
 
     private func mapFailure(_ error: any Error) -> SMPPClientError {

@@ -149,6 +149,7 @@ struct BenchSubmit: AsyncParsableCommand {
             for client in clients { group.addTask { await client.run() } }
             for client in clients { try await client.waitUntilBound(timeout: .seconds(15)) }
             let clock = ContinuousClock()
+            let cpuStarted = processCPUSeconds()
             let started = clock.now
             let results = try await withThrowingTaskGroup(of: (ok: Int, failed: Int).self) { pumps in
                 for (index, client) in clients.enumerated() {
@@ -160,15 +161,25 @@ struct BenchSubmit: AsyncParsableCommand {
                 return total
             }
             let elapsed = clock.now - started
+            let cpu = processCPUSeconds() - cpuStarted
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
             writeLine("binds: \(binds), window: \(window), submitted: \(results.ok + results.failed), acknowledged ok: \(results.ok), failed: \(results.failed)")
             writeLine(String(format: "elapsed: %.3f s", seconds))
+            writeLine(String(format: "cpu µs/submit_sm: %.2f", cpu / Double(max(results.ok, 1)) * 1e6))
             for client in clients { await client.shutdown() }
             group.cancelAll()
             writeLine("submit_sm/s: \(Int((Double(results.ok) / seconds).rounded()))")
         }
         try await group.shutdownGracefully()
     }
+}
+
+/// User + system CPU time of this process so far (both cores' worth).
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+    return seconds(usage.ru_utime) + seconds(usage.ru_stime)
 }
 
 /// Keeps `window` submits in flight on one client until `count` were answered. Everything
@@ -193,13 +204,11 @@ final class WindowPump: @unchecked Sendable {
     }
 
     func run() async throws -> (ok: Int, failed: Int) {
-        let first = client.send(body)
-        let loop = first.eventLoop
+        // The first request tells which event loop the connection lives on.
+        let loop = client.send(.enquireLink).eventLoop
         let promise = loop.makePromise(of: (ok: Int, failed: Int).self)
         loop.execute {
             self.promise = promise
-            self.sent = 1
-            self.track(first)
             self.pump()
         }
         return try await promise.futureResult.get()
@@ -208,19 +217,17 @@ final class WindowPump: @unchecked Sendable {
     private func pump() {
         while sent < count, sent - answered < window {
             sent += 1
-            track(client.send(body))
+            client.send(body) { result in self.answered(result) }
         }
     }
 
-    private func track(_ future: EventLoopFuture<PDU>) {
-        future.whenComplete { result in
-            self.answered += 1
-            if case .success(let pdu) = result, pdu.commandStatus == .ok { self.ok += 1 } else { self.failed += 1 }
-            if self.answered == self.count {
-                self.promise?.succeed((self.ok, self.failed))
-            } else {
-                self.pump()
-            }
+    private func answered(_ result: Result<PDU, any Error>) {
+        answered += 1
+        if case .success(let pdu) = result, pdu.commandStatus == .ok { ok += 1 } else { failed += 1 }
+        if answered == count {
+            promise?.succeed((ok, failed))
+        } else {
+            pump()
         }
     }
 }

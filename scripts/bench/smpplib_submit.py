@@ -70,6 +70,7 @@ def main() -> int:
     count, window = args.count, args.window
     sent = 0
     started = time.perf_counter()
+    cpu_started = time.process_time()
     while answered < count:
         while sent < count and sent - answered < window:
             client.send_message(
@@ -86,6 +87,7 @@ def main() -> int:
             sent += 1
         client.read_once()
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
 
     try:
         client.unbind()
@@ -95,6 +97,7 @@ def main() -> int:
     print(f"client: python-smpplib {smpplib_version()}, mode: send_message + read_once, window: {window}")
     print(f"submitted: {sent}, acknowledged ok: {ok}, failed: {answered - ok}")
     print(f"elapsed: {elapsed:.3f} s")
+    print(f"cpu µs/submit_sm: {cpu / max(ok, 1) * 1e6:.2f}")
     print(f"submit_sm/s: {round(ok / elapsed)}")
     return 0 if ok == count else 1
 
