@@ -92,6 +92,8 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(name: "SMPPClientTests", dependencies: ["SMPP", "SMPPClient", .product(name: "NIOCore", package: "swift-nio")],
+                    swiftSettings: swiftSettings),
         // Against the real SMSC simulator (scripts/smsc), started by the tests themselves.
         .testTarget(
             name: "SMPPIntegrationTests",
