@@ -37,6 +37,8 @@ struct SMPPConnectionCallbacks: Sendable {
     /// An inbound deliver_sm / data_sm: complete the promise with the status to acknowledge
     /// with, once the consumer has taken responsibility for the message.
     var inbound: @Sendable (_ pdu: PDU, _ ack: EventLoopPromise<CommandStatus>) -> Void
+    /// Requests outstanding (in the window or queued for it), reported once per I/O batch.
+    var outstanding: @Sendable (_ count: Int) -> Void = { _ in }
     var closing: @Sendable (_ reason: SMPPSession.CloseReason) -> Void
 }
 
@@ -129,6 +131,7 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
 
     func channelReadComplete(context: ChannelHandlerContext) {
         flushIfNeeded(context: context)
+        callbacks.outstanding(responders.count)
         context.fireChannelReadComplete()
     }
 

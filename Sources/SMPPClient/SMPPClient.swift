@@ -161,6 +161,7 @@ public final class SMPPClient: Sendable {
             inbound: { [inbound] pdu, ack in
                 inbound.dispatch(pdu, ack: ack)
             },
+            outstanding: { [metrics] count in metrics.outstanding(count) },
             closing: { [self] reason in
                 if case .bindRejected(let status) = reason {
                     let error = SMPPClientError(.bindRejected, bind: configuration.name, status: status,

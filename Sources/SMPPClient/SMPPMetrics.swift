@@ -4,7 +4,8 @@ import SMPP
 
 /// The client's swift-metrics instruments for one bind (dimension `bind`):
 /// `smpp_submit_total{status}`, `smpp_submit_latency` (timer), `smpp_request_failures_total{reason}`,
-/// `smpp_inbound_total{kind=mo|receipt}`, `smpp_bound` (gauge 0/1). With no metrics backend
+/// `smpp_inbound_total{kind=mo|receipt}`, `smpp_bound` (gauge 0/1), `smpp_outstanding` (gauge:
+/// requests in the window or queued for it). With no metrics backend
 /// bootstrapped these are no-ops.
 struct SMPPMetrics: Sendable {
     private let bind: String
@@ -13,6 +14,7 @@ struct SMPPMetrics: Sendable {
     private let mo: Counter
     private let receipts: Counter
     private let boundGauge: Gauge
+    private let outstandingGauge: Gauge
 
     init(bind: String) {
         self.bind = bind
@@ -21,6 +23,11 @@ struct SMPPMetrics: Sendable {
         mo = Counter(label: "smpp_inbound_total", dimensions: [("bind", bind), ("kind", "mo")])
         receipts = Counter(label: "smpp_inbound_total", dimensions: [("bind", bind), ("kind", "receipt")])
         boundGauge = Gauge(label: "smpp_bound", dimensions: [("bind", bind)])
+        outstandingGauge = Gauge(label: "smpp_outstanding", dimensions: [("bind", bind)])
+    }
+
+    func outstanding(_ count: Int) {
+        outstandingGauge.record(count)
     }
 
     func submitted(_ status: CommandStatus, latency elapsed: TimeAmount) {
