@@ -29,38 +29,11 @@ struct BenchCodec: ParsableCommand {
         #if DEBUG
         print("warning: this is a debug build; figures are meaningless. Use: swift run -c release tandem bench codec")
         #endif
-        var submit = SubmitSM()
-        submit.sourceAddrTON = 1
-        submit.sourceAddrNPI = 1
-        submit.sourceAddr = "15550001111"
-        submit.destAddrTON = 1
-        submit.destAddrNPI = 1
-        submit.destinationAddr = "447700900123"
-        submit.registeredDelivery = 1
-        submit.shortMessage = Array("Your table for 2 is confirmed for 19:30 tonight. Reply STOP to opt out.".utf8)
-        let submitPDU = PDU(.submitSM(submit), sequenceNumber: 42)
-
-        var deliver = DeliverSM()
-        deliver.sourceAddrTON = 1
-        deliver.sourceAddrNPI = 1
-        deliver.sourceAddr = "447700900123"
-        deliver.destAddrTON = 1
-        deliver.destAddrNPI = 1
-        deliver.destinationAddr = "15550001111"
-        deliver.esmClass = 0x04
-        deliver.shortMessage = Array("id:1234567890 sub:001 dlvrd:001 submit date:2611211930 done date:2611211931 stat:DELIVRD err:000 text:Your table for 2".utf8)
-        deliver.tlvs = [.cString(.receiptedMessageID, "499602d2"), .uint8(.messageState, 2)]
-        let deliverPDU = PDU(.deliverSM(deliver), sequenceNumber: 43)
-
-        var mo = DeliverSM()
-        mo.sourceAddrTON = 1
-        mo.sourceAddrNPI = 1
-        mo.sourceAddr = "447700900123"
-        mo.destAddrTON = 1
-        mo.destAddrNPI = 1
-        mo.destinationAddr = "15550001111"
-        mo.shortMessage = Array("Yes, 19:30 works for us. Can we get a table by the window? Thanks!".utf8)
-        let moPDU = PDU(.deliverSM(mo), sequenceNumber: 44)
+        let submitPDU = PDU(.submitSM(BenchMessages.submitSM), sequenceNumber: 42)
+        let moPDU = PDU(.deliverSM(BenchMessages.deliverSM(esmClass: 0, text: BenchMessages.moText)), sequenceNumber: 44)
+        var receipt = BenchMessages.deliverSM(esmClass: 0x04, text: BenchMessages.receiptText)
+        receipt.tlvs = [.cString(.receiptedMessageID, "499602d2"), .uint8(.messageState, 2)]
+        let deliverPDU = PDU(.deliverSM(receipt), sequenceNumber: 43)
 
         print("iterations per round: \(iterations), rounds: \(rounds), best round reported")
         for (name, pdu) in [("submit_sm", submitPDU), ("deliver_sm", moPDU), ("deliver_sm receipt", deliverPDU)] {
@@ -120,5 +93,40 @@ extension PDU {
         case .deliverSM(let pdu): pdu.tlvs.count
         default: 0
         }
+    }
+}
+
+/// The messages every benchmark sends, so figures compare like with like.
+enum BenchMessages {
+    static let text = "Your table for 2 is confirmed for 19:30 tonight. Reply STOP to opt out."
+    static let moText = "Yes, 19:30 works for us. Can we get a table by the window? Thanks!"
+    static let receiptText = "id:1234567890 sub:001 dlvrd:001 submit date:2611211930 done date:2611211931 stat:DELIVRD err:000 text:Your table for 2"
+
+    /// From a long code to an international number, registered delivery, GSM text.
+    static var submitSM: SubmitSM {
+        var submit = SubmitSM()
+        submit.sourceAddrTON = 1
+        submit.sourceAddrNPI = 1
+        submit.sourceAddr = "15550001111"
+        submit.destAddrTON = 1
+        submit.destAddrNPI = 1
+        submit.destinationAddr = "447700900123"
+        submit.registeredDelivery = 1
+        submit.shortMessage = Array(text.utf8)
+        return submit
+    }
+
+    /// The handset's side back to the long code.
+    static func deliverSM(esmClass: UInt8, text: String) -> DeliverSM {
+        var deliver = DeliverSM()
+        deliver.sourceAddrTON = 1
+        deliver.sourceAddrNPI = 1
+        deliver.sourceAddr = "447700900123"
+        deliver.destAddrTON = 1
+        deliver.destAddrNPI = 1
+        deliver.destinationAddr = "15550001111"
+        deliver.esmClass = esmClass
+        deliver.shortMessage = Array(text.utf8)
+        return deliver
     }
 }

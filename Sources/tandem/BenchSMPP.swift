@@ -134,16 +134,7 @@ struct BenchSubmit: AsyncParsableCommand {
                                                       maxQueuedRequests: count, requestTimeout: .seconds(120))
             clients.append(SMPPClient(configuration: configuration, eventLoopGroup: group, logger: logger))
         }
-        var submit = SubmitSM()
-        submit.sourceAddrTON = 1
-        submit.sourceAddrNPI = 1
-        submit.sourceAddr = "15550001111"
-        submit.destAddrTON = 1
-        submit.destAddrNPI = 1
-        submit.destinationAddr = "447700900123"
-        submit.registeredDelivery = 1
-        submit.shortMessage = Array("Your table for 2 is confirmed for 19:30 tonight. Reply STOP to opt out.".utf8)
-        let body = PDUBody.submitSM(submit)
+        let body = PDUBody.submitSM(BenchMessages.submitSM)
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             for client in clients { group.addTask { await client.run() } }
