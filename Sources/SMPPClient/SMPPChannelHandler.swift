@@ -239,8 +239,13 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
                 context.close(promise: nil)
             }
         }
+        // Keep both ends busy: a batch that has grown this large leaves now, so the SMSC
+        // works on it while we go on reading its answers (rather than ping-ponging whole windows).
+        if outbound.readableBytes >= Self.earlyFlushBytes { flushIfNeeded(context: context) }
         reschedule(context: context, force: false)
     }
+
+    static let earlyFlushBytes = 2048
 
     private func flushIfNeeded(context: ChannelHandlerContext) {
         if needsFlush {

@@ -413,7 +413,11 @@ public struct SMPPSession: Sendable {
         }
         inFlight[pdu.sequenceNumber] = nil
         if let id = entry.requestID {
-            return [.complete(id, pdu)] + drainQueue()
+            // The hot path: one allocation when nothing waits for the window.
+            if queuedCount == 0 { return [.complete(id, pdu)] }
+            var actions: [Action] = [.complete(id, pdu)]
+            actions += drainQueue()
+            return actions
         }
         switch entry.commandID {
         case .bindTransmitter, .bindReceiver, .bindTransceiver:
