@@ -116,9 +116,9 @@ import Testing
         var payload: [UInt8] = []
         for record in records {
             let shortMessage = [UInt8](smppHex: record["short_message_hex"] as? String ?? "") ?? []
-            let tlvs = (record["tlvs"] as? [[String: Any]] ?? []).map {
+            let tlvs = TLVList((record["tlvs"] as? [[String: Any]] ?? []).map {
                 TLV(tag: TLVTag(UInt16($0["tag"] as? Int ?? 0)), value: [UInt8](smppHex: $0["hex"] as? String ?? "") ?? [])
-            }
+            })
             let esmClass = UInt8(record["esm_class"] as? Int ?? 0)
             if method == .payload {
                 #expect(shortMessage.isEmpty)

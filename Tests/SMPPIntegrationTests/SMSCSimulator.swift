@@ -145,14 +145,14 @@ final class SMSCSimulator: @unchecked Sendable {
     /// Sends a deliver_sm and returns the command_status the ESME answered.
     @discardableResult
     func mo(source: String, destination: String, dataCoding: UInt8 = 0, esmClass: UInt8 = 0, shortMessage: [UInt8],
-            tlvs: [TLV] = []) async throws -> Int {
+            tlvs: TLVList = []) async throws -> Int {
         let result = try await control("POST", "/mo", Self.moBody(source: source, destination: destination, dataCoding: dataCoding,
                                                                   esmClass: esmClass, shortMessage: shortMessage, tlvs: tlvs))
         return (result as? [String: Any])?["command_status"] as? Int ?? -1
     }
 
     static func moBody(source: String, destination: String, dataCoding: UInt8 = 0, esmClass: UInt8 = 0, shortMessage: [UInt8],
-                       tlvs: [TLV] = []) -> [String: Any] {
+                       tlvs: TLVList = []) -> [String: Any] {
         ["source": source, "destination": destination, "data_coding": Int(dataCoding), "esm_class": Int(esmClass),
          "short_message_hex": shortMessage.smppHex,
          "tlvs": tlvs.map { ["tag": Int($0.tag.rawValue), "hex": $0.value.smppHex] }]

@@ -4,7 +4,7 @@ import Testing
 /// Malformed input gets a typed error naming the field, the offset and the command_status that
 /// answers it — never a trap.
 @Suite struct AdversarialDecodingTests {
-    static func submitSMBytes(tlvs: [TLV] = []) throws -> [UInt8] {
+    static func submitSMBytes(tlvs: TLVList = []) throws -> [UInt8] {
         var submit = SubmitSM()
         submit.sourceAddr = "123"
         submit.destinationAddr = "456"

@@ -29,12 +29,12 @@ struct PDUGenerator {
         for _ in 0..<count { scalars.append(Unicode.Scalar(UInt8.random(in: 1...255, using: &rng))) }
         return String(scalars)
     }
-    mutating func tlvs() -> [TLV] {
-        (0..<Int.random(in: 0...4, using: &rng)).map { _ in
+    mutating func tlvs() -> TLVList {
+        TLVList((0..<Int.random(in: 0...4, using: &rng)).map { _ in
             let known = Array(TLVTag.known.keys)
             let tag = Bool.random(using: &rng) ? known.randomElement(using: &rng)! : UInt16.random(in: 0...0xFFFF, using: &rng)
             return TLV(tag: TLVTag(tag), value: bytes(0...40))
-        }
+        })
     }
     mutating func shortMessage<M: ShortMessagePDU>(_: M.Type) -> M {
         var pdu = M()

@@ -11,10 +11,13 @@ control API (twisted.web, same reactor).  See scripts/smsc/README.md.
 
     .venv/bin/python scripts/smsc/simulator.py --smpp-port 2775 --control-port 8775 \
         [--account ID:PASSWORD ...] [--id-format hex|decimal|uuid] \
-        [--auto-receipt delivered|none] [--log-file F]
+        [--auto-receipt delivered|none] [--log-file F] \
+        [--tls-port T --tls-cert server.pem --tls-key server-key.pem]
 
-Both ports listen on 127.0.0.1 only (0 picks a free port).  When both are listening the
-process prints exactly one line to stdout, `READY smpp=P control=C`, and nothing else.
+Every port listens on 127.0.0.1 only (0 picks a free port).  `--tls-port` adds SMPP over
+TLS (Twisted's TLS, needs pyOpenSSL) with the same accounts and state as the plain port.
+When all are listening the process prints exactly one line to stdout,
+`READY smpp=P control=C` (`READY smpp=P control=C tls=T` with TLS), and nothing else.
 """
 
 import argparse
@@ -36,6 +39,7 @@ from twisted.cred.checkers import ICredentialsChecker
 from twisted.cred.portal import IRealm, Portal
 from twisted.internet import defer, reactor
 from twisted.internet.error import CannotListenError
+from twisted.internet.interfaces import ISSLTransport
 from twisted.logger import STDLibLogObserver, globalLogBeginner
 from twisted.web import resource, server
 
@@ -377,6 +381,9 @@ class SimProtocol(SMPPServerProtocol):
     def bind_type_name(self):
         return BIND_TYPE_NAMES.get(self.bind_type)
 
+    def is_tls(self):
+        return ISSLTransport.providedBy(self.transport)
+
     def can_receive(self):
         return self.isBound() and self.bind_type in (T.CommandId.bind_receiver, T.CommandId.bind_transceiver)
 
@@ -543,6 +550,7 @@ class Simulator:
         self.started = time.time()
         self.smpp_port = None
         self.control_port = None
+        self.tls_port = None
         self.pdu_counter = 0
 
         config = SMPPServerConfig(
@@ -1013,6 +1021,7 @@ class ControlAPI(resource.Resource):
             "ok": True,
             "smpp_port": self.sim.smpp_port,
             "control_port": self.sim.control_port,
+            "tls_port": self.sim.tls_port,
             "connections": len(self.sim.connections),
             "binds": len(self.sim.bound_sessions()),
             "submitted": len(self.sim.submitted),
@@ -1028,6 +1037,7 @@ class ControlAPI(resource.Resource):
             "system_id": p.system_id,
             "bind_type": p.bind_type_name(),
             "peer": p.peer(),
+            "tls": p.is_tls(),
             "state": p.sessionState.name,
             "bound_since": now_iso(getattr(p, "bound_at", p.connected_at)),
         } for p in self.sim.bound_sessions()]
@@ -1199,7 +1209,16 @@ def parse_args(argv):
     parser.add_argument("--strict", action="store_true",
                         help="no leniency for deliver_sm_resp/data_sm_resp the library cannot decode")
     parser.add_argument("--log-file", help="debug log (PDU hex included) to this file; otherwise warnings to stderr")
+    parser.add_argument("--tls-port", type=int,
+                        help="also listen for SMPP over TLS on 127.0.0.1 (0 = any free port); needs --tls-cert and --tls-key")
+    parser.add_argument("--tls-cert", metavar="FILE",
+                        help="PEM server certificate, optionally followed by its intermediate CA certificates")
+    parser.add_argument("--tls-key", metavar="FILE", help="PEM private key of --tls-cert (unencrypted)")
     args = parser.parse_args(argv)
+    if args.tls_port is not None and not (args.tls_cert and args.tls_key):
+        parser.error("--tls-port needs --tls-cert FILE and --tls-key FILE (scripts/smsc/make-test-cert DIR makes them)")
+    if args.tls_port is None and (args.tls_cert or args.tls_key):
+        parser.error("--tls-cert and --tls-key only apply with --tls-port")
 
     accounts = {}
     for item in args.account or ["tandem:secret"]:
@@ -1229,24 +1248,67 @@ def setup_logging(args):
     globalLogBeginner.beginLoggingTo([STDLibLogObserver(name="twisted")], redirectStandardIO=False)
 
 
+def tls_options(cert_file, key_file):
+    """Twisted's server-side TLS settings for --tls-cert / --tls-key, checked now rather than
+    at the first handshake.  Raises ValueError with a readable message."""
+    try:
+        from cryptography import x509
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import serialization
+        from OpenSSL import SSL
+        from twisted.internet import ssl
+    except ImportError as exc:
+        raise ValueError("TLS needs pyOpenSSL in the venv (scripts/bootstrap --test): %s" % exc)
+    try:
+        with open(cert_file, "rb") as f:
+            cert_pem = f.read()
+        with open(key_file, "rb") as f:
+            key_pem = f.read()
+    except OSError as exc:
+        raise ValueError(str(exc))
+    try:
+        # cryptography objects, not pyOpenSSL's X509/PKey (deprecated by pyOpenSSL 24.3+);
+        # Twisted hands them to pyOpenSSL's Context unchanged.
+        chain = x509.load_pem_x509_certificates(cert_pem)
+        key = serialization.load_pem_private_key(key_pem, password=None)
+        options = ssl.CertificateOptions(privateKey=key, certificate=chain[0], extraCertChain=chain[1:])
+        options.getContext()  # builds the SSL context once: a key that does not match fails here
+    except (SSL.Error, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise ValueError("%s / %s: %s" % (cert_file, key_file, exc))
+    return options
+
+
 def main(argv=None):
     args, accounts = parse_args(sys.argv[1:] if argv is None else argv)
     setup_logging(args)
     sim = Simulator(args, accounts)
+    tls_listener = None
+    try:
+        tls_context = tls_options(args.tls_cert, args.tls_key) if args.tls_port is not None else None
+    except ValueError as exc:
+        print("simulator: cannot use the TLS certificate: %s" % exc, file=sys.stderr)
+        return 2
     try:
         smpp_listener = reactor.listenTCP(args.smpp_port, sim.factory, interface=HOST)
         site = server.Site(ControlAPI(sim))
         site.noisy = False
         site.log = lambda request: None
         control_listener = reactor.listenTCP(args.control_port, site, interface=HOST)
+        if tls_context is not None:
+            # The same factory: one set of accounts, binds, submits and injections for both.
+            tls_listener = reactor.listenSSL(args.tls_port, sim.factory, tls_context, interface=HOST)
     except CannotListenError as exc:
         print("simulator: cannot listen: %s" % exc, file=sys.stderr)
         return 2
     sim.smpp_port = smpp_listener.getHost().port
     sim.control_port = control_listener.getHost().port
-    LOG.warning("listening: smpp=%s:%d control=%s:%d accounts=%s", HOST, sim.smpp_port, HOST,
-                sim.control_port, ",".join(accounts))
-    print("READY smpp=%d control=%d" % (sim.smpp_port, sim.control_port), flush=True)
+    ready = "READY smpp=%d control=%d" % (sim.smpp_port, sim.control_port)
+    if tls_listener is not None:
+        sim.tls_port = tls_listener.getHost().port
+        ready += " tls=%d" % sim.tls_port
+    LOG.warning("listening: smpp=%s:%d control=%s:%d tls=%s accounts=%s", HOST, sim.smpp_port, HOST,
+                sim.control_port, "%s:%d" % (HOST, sim.tls_port) if sim.tls_port else "off", ",".join(accounts))
+    print(ready, flush=True)
     reactor.run()
     return 0
 

@@ -27,20 +27,30 @@ public struct PDUDecoder: Sendable {
     }
 
     public func decode(_ bytes: [UInt8]) throws(SMPPDecodingError) -> PDU {
-        let result: Result<PDU, SMPPDecodingError> = bytes.withUnsafeBytes { raw in
-            var reader = WireReader(raw)
-            do throws(SMPPDecodingError) { return .success(try decode(&reader)) } catch { return .failure(error) }
+        do {
+            return try bytes.withUnsafeBytes { raw in
+                var reader = WireReader(raw)
+                return try decode(&reader)
+            }
+        } catch {
+            // The closure throws nothing else; the fallback only keeps this total.
+            throw (error as? SMPPDecodingError)
+                ?? SMPPDecodingError(.truncatedField, field: "pdu", offset: 0, detail: "\(error)")
         }
-        return try result.get()
     }
 
     /// Decodes the readable octets of `buffer`, which must hold exactly one PDU.
     public func decode(_ buffer: ByteBuffer) throws(SMPPDecodingError) -> PDU {
-        let result: Result<PDU, SMPPDecodingError> = buffer.withUnsafeReadableBytes { raw in
-            var reader = WireReader(raw)
-            do throws(SMPPDecodingError) { return .success(try decode(&reader)) } catch { return .failure(error) }
+        do {
+            return try buffer.withUnsafeReadableBytes { raw in
+                var reader = WireReader(raw)
+                return try decode(&reader)
+            }
+        } catch {
+            // The closure throws nothing else; the fallback only keeps this total.
+            throw (error as? SMPPDecodingError)
+                ?? SMPPDecodingError(.truncatedField, field: "pdu", offset: 0, detail: "\(error)")
         }
-        return try result.get()
     }
 
     func decode(_ reader: inout WireReader) throws(SMPPDecodingError) -> PDU {
@@ -377,12 +387,12 @@ struct WireReader {
         return octets(at: offset, count: length)
     }
 
-    /// TLVs until the end of the PDU (SMPP 3.4 section 3.2.4).
+    /// TLVs until the end of the PDU (SMPP 3.4 section 3.2.4), validated and then copied in
+    /// one piece.
     @inline(__always)
-    mutating func tlvs() throws(SMPPDecodingError) -> [TLV] {
-        if offset >= bytes.count { return [] }
-        var result: [TLV] = []
-        result.reserveCapacity(countTLVs())
+    mutating func tlvs() throws(SMPPDecodingError) -> TLVList {
+        if offset >= bytes.count { return TLVList() }
+        let first = offset
         while offset < bytes.count {
             let start = offset
             guard bytes.count - offset >= 4 else {
@@ -396,22 +406,9 @@ struct WireReader {
                 throw error(.invalidParameterLength, field: "tlv", at: start,
                             detail: "TLV 0x\(String(tag, radix: 16)) length \(length) runs past the PDU (\(bytes.count - offset) octets left)")
             }
-            result.append(TLV(tag: TLVTag(tag), value: octets(at: offset, count: length)))
             offset += length
         }
-        return result
-    }
-
-    /// How many well-formed TLV headers follow, to size the array once.
-    @inline(__always)
-    func countTLVs() -> Int {
-        var count = 0
-        var index = offset
-        while bytes.count - index >= 4 {
-            index += 4 + Int(UInt16(bytes[index + 2]) << 8 | UInt16(bytes[index + 3]))
-            count += 1
-        }
-        return count
+        return TLVList(validatedWire: octets(at: first, count: offset - first))
     }
 
     mutating func expectEnd() throws(SMPPDecodingError) {

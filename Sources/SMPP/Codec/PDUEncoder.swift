@@ -45,12 +45,8 @@ extension String {
     @inline(__always) fileprivate var cStringBound: Int { utf8.count + 1 }
 }
 
-extension Array where Element == TLV {
-    @inline(__always) fileprivate var encodedSizeBound: Int {
-        var size = 0
-        for tlv in self { size += 4 + tlv.value.count }
-        return size
-    }
+extension TLVList {
+    @inline(__always) fileprivate var encodedSizeBound: Int { wire.count }
 }
 
 extension PDUBody {
@@ -184,15 +180,8 @@ struct RawWriter {
     }
 
     @inline(__always)
-    mutating func tlvs(_ tlvs: [TLV]) throws(SMPPEncodingError) {
-        for tlv in tlvs {
-            guard tlv.value.count <= 0xFFFF else {
-                throw SMPPEncodingError(field: tlv.tag.description, detail: "TLV value of \(tlv.value.count) octets exceeds 65535")
-            }
-            u16(tlv.tag.rawValue)
-            u16(UInt16(tlv.value.count))
-            bytes(tlv.value)
-        }
+    mutating func tlvs(_ tlvs: TLVList) throws(SMPPEncodingError) {
+        bytes(tlvs.wire)
     }
 
     mutating func body(_ body: PDUBody) throws(SMPPEncodingError) {

@@ -30,7 +30,7 @@ private struct FieldWriter {
     mutating func int(_ name: String, _ value: some BinaryInteger) { members.append((name, .int(Int64(value)))) }
     mutating func str(_ name: String, _ value: String) { members.append((name, .string(value))) }
 
-    mutating func tlvs(_ tlvs: [TLV]) {
+    mutating func tlvs(_ tlvs: TLVList) {
         members.append(("tlvs", .array(tlvs.map(Self.tlvJSON))))
     }
 
@@ -207,7 +207,7 @@ private struct FieldWriter {
         return .object(fields)
     }
 
-    mutating func userData(_ shortMessage: [UInt8], esmClass: UInt8, dataCoding: UInt8, tlvs: [TLV]) {
+    mutating func userData(_ shortMessage: [UInt8], esmClass: UInt8, dataCoding: UInt8, tlvs: TLVList) {
         int("sm_length", shortMessage.count)
         str("short_message", Hex.string(shortMessage))
         self.tlvs(tlvs)

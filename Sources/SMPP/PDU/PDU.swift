@@ -123,8 +123,8 @@ public struct Bind: Hashable, Sendable {
 /// bind_*_resp body (SMPP 3.4 4.1.2): system_id of the SMSC, and optionally sc_interface_version.
 public struct BindResp: Hashable, Sendable {
     public var systemID: String
-    public var tlvs: [TLV]
-    public init(systemID: String, tlvs: [TLV] = []) {
+    public var tlvs: TLVList
+    public init(systemID: String, tlvs: TLVList = []) {
         self.systemID = systemID
         self.tlvs = tlvs
     }
@@ -144,8 +144,8 @@ public struct Outbind: Hashable, Sendable {
 /// a `message_id` (Var. max 65) and, for data_sm_resp, TLVs. Other trailing TLVs are kept too.
 public struct MessageIDResp: Hashable, Sendable {
     public var messageID: String
-    public var tlvs: [TLV]
-    public init(messageID: String, tlvs: [TLV] = []) {
+    public var tlvs: TLVList
+    public init(messageID: String, tlvs: TLVList = []) {
         self.messageID = messageID
         self.tlvs = tlvs
     }
@@ -171,7 +171,7 @@ public protocol ShortMessagePDU: Hashable, Sendable {
     var dataCoding: UInt8 { get set }
     var smDefaultMsgID: UInt8 { get set }
     var shortMessage: [UInt8] { get set }
-    var tlvs: [TLV] { get set }
+    var tlvs: TLVList { get set }
     init()
 }
 
@@ -194,7 +194,7 @@ public struct SubmitSM: ShortMessagePDU {
     public var dataCoding: UInt8 = 0
     public var smDefaultMsgID: UInt8 = 0
     public var shortMessage: [UInt8] = []
-    public var tlvs: [TLV] = []
+    public var tlvs: TLVList = []
     public init() {}
 }
 
@@ -218,7 +218,7 @@ public struct DeliverSM: ShortMessagePDU {
     public var dataCoding: UInt8 = 0
     public var smDefaultMsgID: UInt8 = 0
     public var shortMessage: [UInt8] = []
-    public var tlvs: [TLV] = []
+    public var tlvs: TLVList = []
     public init() {}
 }
 
@@ -247,7 +247,7 @@ public struct SubmitMulti: Hashable, Sendable {
     public var dataCoding: UInt8 = 0
     public var smDefaultMsgID: UInt8 = 0
     public var shortMessage: [UInt8] = []
-    public var tlvs: [TLV] = []
+    public var tlvs: TLVList = []
     public init() {}
 }
 
@@ -269,8 +269,8 @@ public struct UnsuccessSME: Hashable, Sendable {
 public struct SubmitMultiResp: Hashable, Sendable {
     public var messageID: String
     public var unsuccessSMEs: [UnsuccessSME]
-    public var tlvs: [TLV]
-    public init(messageID: String, unsuccessSMEs: [UnsuccessSME] = [], tlvs: [TLV] = []) {
+    public var tlvs: TLVList
+    public init(messageID: String, unsuccessSMEs: [UnsuccessSME] = [], tlvs: TLVList = []) {
         self.messageID = messageID
         self.unsuccessSMEs = unsuccessSMEs
         self.tlvs = tlvs
@@ -290,7 +290,7 @@ public struct DataSM: Hashable, Sendable {
     public var esmClass: UInt8 = 0
     public var registeredDelivery: UInt8 = 0
     public var dataCoding: UInt8 = 0
-    public var tlvs: [TLV] = []
+    public var tlvs: TLVList = []
     public init() {}
 }
 
@@ -312,7 +312,7 @@ public struct QuerySMResp: Hashable, Sendable {
     public var messageState: UInt8 = 0
     /// Network error code, network specific.
     public var errorCode: UInt8 = 0
-    public var tlvs: [TLV] = []
+    public var tlvs: TLVList = []
     public init() {}
 }
 
@@ -353,7 +353,7 @@ public struct AlertNotification: Hashable, Sendable {
     public var esmeAddrNPI: UInt8 = 0
     /// Var. max 65.
     public var esmeAddr = ""
-    public var tlvs: [TLV] = []
+    public var tlvs: TLVList = []
     public init() {}
 }
 

@@ -194,10 +194,80 @@ public struct TLVTag: RawRepresentable, Hashable, Sendable, CustomStringConverti
     ]
 }
 
-extension Array where Element == TLV {
-    /// The first parameter with `tag`, if any.
-    @inlinable public subscript(tag: TLVTag) -> TLV? {
-        first { $0.tag == tag }
+/// The optional parameters of one PDU, in wire order, stored as their wire octets
+/// (tag, length, value, repeated: SMPP 3.4 section 3.2.4) in one buffer.
+///
+/// One allocation holds every TLV of a PDU, however many there are; a ``TLV`` value is built
+/// only when an element is read. Typed accessors (``sarMsgRefNum``, ``messagePayload``,
+/// ``receiptedMessageID``, …) read the octets in place and answer `nil` when the parameter is
+/// absent or its length does not fit the spec. Two lists are equal when their octets are.
+public struct TLVList: Hashable, Sendable, Collection, ExpressibleByArrayLiteral, CustomStringConvertible {
+    /// tag(2) length(2) value(length), repeated; always well-formed.
+    public private(set) var wire: [UInt8]
+
+    public init() { wire = [] }
+
+    public init(arrayLiteral elements: TLV...) {
+        self.init(elements)
+    }
+
+    public init(_ elements: some Sequence<TLV>) {
+        wire = []
+        for tlv in elements { append(tlv) }
+    }
+
+    /// Adopts octets already checked to be a well-formed TLV sequence (the decoder's path).
+    init(validatedWire: [UInt8]) {
+        wire = validatedWire
+    }
+
+    // MARK: Collection (index = octet offset of a TLV header)
+
+    public struct Index: Comparable, Hashable, Sendable {
+        let offset: Int
+        public static func < (lhs: Index, rhs: Index) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    public var startIndex: Index { Index(offset: 0) }
+    public var endIndex: Index { Index(offset: wire.count) }
+
+    public func index(after i: Index) -> Index {
+        Index(offset: i.offset + 4 + length(at: i.offset))
+    }
+
+    public subscript(position: Index) -> TLV {
+        let start = position.offset
+        let length = length(at: start)
+        return TLV(tag: TLVTag(UInt16(wire[start]) << 8 | UInt16(wire[start + 1])),
+                   value: Array(wire[start + 4 ..< start + 4 + length]))
+    }
+
+    @inline(__always) private func length(at offset: Int) -> Int {
+        Int(UInt16(wire[offset + 2]) << 8 | UInt16(wire[offset + 3]))
+    }
+
+    // MARK: Changes
+
+    /// Appends `tlv`. Its value must fit the 2-octet length: at most 65535 octets (SMPP 3.4
+    /// section 3.2.4); a longer value is a programming error and traps.
+    public mutating func append(_ tlv: TLV) {
+        precondition(tlv.value.count <= 0xFFFF, "TLV \(tlv.tag) value of \(tlv.value.count) octets exceeds 65535")
+        wire.reserveCapacity(wire.count + 4 + tlv.value.count)
+        wire.append(UInt8(tlv.tag.rawValue >> 8))
+        wire.append(UInt8(truncatingIfNeeded: tlv.tag.rawValue))
+        wire.append(UInt8(tlv.value.count >> 8))
+        wire.append(UInt8(truncatingIfNeeded: tlv.value.count))
+        wire.append(contentsOf: tlv.value)
+    }
+
+    public mutating func append(contentsOf tlvs: some Sequence<TLV>) {
+        for tlv in tlvs { append(tlv) }
+    }
+
+    public mutating func removeAll(where shouldBeRemoved: (TLV) throws -> Bool) rethrows {
+        var kept = TLVList()
+        for tlv in self where try !shouldBeRemoved(tlv) { kept.append(tlv) }
+        self = kept
     }
 
     /// Replaces every parameter with the same tag by `tlv` (appended at the end).
@@ -206,27 +276,65 @@ extension Array where Element == TLV {
         append(tlv)
     }
 
-    func integer(_ tag: TLVTag) -> UInt32? {
-        if case .integer(let value)? = self[tag]?.typedValue { return value }
+    // MARK: Reading in place
+
+    /// The value octets of the first parameter with `tag`.
+    public func valueRange(of tag: TLVTag) -> Range<Int>? {
+        var offset = 0
+        while offset + 4 <= wire.count {
+            let length = length(at: offset)
+            if UInt16(wire[offset]) << 8 | UInt16(wire[offset + 1]) == tag.rawValue {
+                return offset + 4 ..< offset + 4 + length
+            }
+            offset += 4 + length
+        }
         return nil
     }
 
+    /// The first parameter with `tag`, if any.
+    public subscript(tag: TLVTag) -> TLV? {
+        valueRange(of: tag).map { TLV(tag: tag, value: Array(wire[$0])) }
+    }
+
+    func integer(_ tag: TLVTag) -> UInt32? {
+        guard let range = valueRange(of: tag) else { return nil }
+        let expected: Int
+        switch tag.format {
+        case .uint8?: expected = 1
+        case .uint16?: expected = 2
+        case .uint32?: expected = 4
+        default: return nil
+        }
+        guard range.count == expected else { return nil }
+        var value: UInt32 = 0
+        for index in range { value = value << 8 | UInt32(wire[index]) }
+        return value
+    }
+
     func string(_ tag: TLVTag) -> String? {
-        if case .string(let value)? = self[tag]?.typedValue { return value }
-        return nil
+        guard let range = valueRange(of: tag), case .cString(let maxLength)? = tag.format,
+              !range.isEmpty, range.count <= maxLength, wire[range.upperBound - 1] == 0 else { return nil }
+        let text = wire[range.lowerBound ..< range.upperBound - 1]
+        guard !text.contains(0) else { return nil }
+        return WireText.string(from: text)
+    }
+
+    public var description: String {
+        "[" + map { "\($0.tag)=\(Hex.string($0.value))" }.joined(separator: ", ") + "]"
     }
 
     public var sarMsgRefNum: UInt16? { integer(.sarMsgRefNum).map { UInt16($0) } }
     public var sarTotalSegments: UInt8? { integer(.sarTotalSegments).map { UInt8($0) } }
     public var sarSegmentSeqnum: UInt8? { integer(.sarSegmentSeqnum).map { UInt8($0) } }
     /// message_payload octets (SMPP 3.4 5.3.2.32); present even when empty.
-    public var messagePayload: [UInt8]? { self[.messagePayload]?.value }
+    public var messagePayload: [UInt8]? { valueRange(of: .messagePayload).map { Array(wire[$0]) } }
     public var receiptedMessageID: String? { string(.receiptedMessageID) }
     /// The raw message_state octet (see ``MessageState``).
     public var messageState: UInt8? { integer(.messageState).map { UInt8($0) } }
     public var networkErrorCode: NetworkErrorCode? {
-        if case .networkErrorCode(let code)? = self[.networkErrorCode]?.typedValue { return code }
-        return nil
+        guard let range = valueRange(of: .networkErrorCode), range.count == 3 else { return nil }
+        return NetworkErrorCode(networkType: wire[range.lowerBound],
+                                errorCode: UInt16(wire[range.lowerBound + 1]) << 8 | UInt16(wire[range.lowerBound + 2]))
     }
     public var userMessageReference: UInt16? { integer(.userMessageReference).map { UInt16($0) } }
     public var sourcePort: UInt16? { integer(.sourcePort).map { UInt16($0) } }
