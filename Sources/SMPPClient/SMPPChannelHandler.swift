@@ -39,6 +39,8 @@ struct SMPPConnectionCallbacks: Sendable {
     var inbound: @Sendable (_ pdu: PDU, _ ack: EventLoopPromise<CommandStatus>) -> Void
     /// Requests outstanding (in the window or queued for it), reported once per I/O batch.
     var outstanding: @Sendable (_ count: Int) -> Void = { _ in }
+    /// A transport error (TLS handshake, reset, …) before the connection closes.
+    var transportError: @Sendable (_ error: any Error) -> Void = { _ in }
     var closing: @Sendable (_ reason: SMPPSession.CloseReason) -> Void
 }
 
@@ -142,6 +144,7 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
             flushIfNeeded(context: context)
         } else {
             logger.warning("connection error: \(error)")
+            callbacks.transportError(error)
             context.close(promise: nil)
         }
     }

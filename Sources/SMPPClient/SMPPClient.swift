@@ -3,6 +3,7 @@ import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SMPP
 
 /// An ESME bound to one SMSC over TCP: it connects, binds, stays bound (enquire_link,
@@ -83,11 +84,19 @@ public final class SMPPClient: Sendable {
             }
             return
         }
+        let tlsContext: NIOSSLContext?
+        do {
+            tlsContext = try makeTLSContext()
+        } catch {
+            logger.critical("\(error)")
+            state.withLockedValue { $0.bindError = error }
+            return
+        }
         var attempt = 0
         while !Task.isCancelled, !state.withLockedValue({ $0.shutdown }) {
             state.withLockedValue { $0.connection = .connecting }
             do {
-                let channel = try await connect()
+                let channel = try await connect(tlsContext: tlsContext)
                 state.withLockedValue { $0.channel = channel }
                 await withTaskCancellationHandler {
                     try? await channel.closeFuture.get()
@@ -146,7 +155,24 @@ public final class SMPPClient: Sendable {
         return .nanoseconds(Int64(capped * Double.random(in: 0.8...1.2)))
     }
 
-    private func connect() async throws -> any Channel {
+    /// The TLS context for this bind, built once (reading the PEM files).
+    private func makeTLSContext() throws(SMPPClientError) -> NIOSSLContext? {
+        guard let settings = configuration.tls else { return nil }
+        do {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            if let caFile = settings.caFile { tls.trustRoots = .file(caFile) }
+            tls.certificateVerification = settings.verifyHostname ? .fullVerification : .noHostnameVerification
+            if let certificateFile = settings.certificateFile, let keyFile = settings.privateKeyFile {
+                tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificateFile).map { .certificate($0) }
+                tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyFile, format: .pem))
+            }
+            return try NIOSSLContext(configuration: tls)
+        } catch {
+            throw SMPPClientError(.tlsFailed, bind: configuration.name, detail: "cannot set up TLS: \(error)")
+        }
+    }
+
+    private func connect(tlsContext: NIOSSLContext?) async throws -> any Channel {
         let configuration = configuration
         let callbacks = SMPPConnectionCallbacks(
             bound: { [self] systemID, version in
@@ -162,6 +188,13 @@ public final class SMPPClient: Sendable {
                 inbound.dispatch(pdu, ack: ack)
             },
             outstanding: { [metrics] count in metrics.outstanding(count) },
+            transportError: { [self] error in
+                guard error is NIOSSLError || error is BoringSSLError else { return }
+                let failure = SMPPClientError(.tlsFailed, bind: configuration.name,
+                                              detail: "TLS with \(configuration.host):\(configuration.port) failed: \(error)")
+                self.logger.error("\(failure)")
+                state.withLockedValue { $0.bindError = failure }
+            },
             closing: { [self] reason in
                 if case .bindRejected(let status) = reason {
                     let error = SMPPClientError(.bindRejected, bind: configuration.name, status: status,
@@ -182,6 +215,13 @@ public final class SMPPClient: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(SMPPFrameDecoder(maxCommandLength: configuration.maxCommandLength)))
                     try channel.pipeline.syncOperations.addHandler(handler)
+                    if let tlsContext {
+                        // SNI and name checks need a host name; for an IP address NIOSSL checks the
+                        // certificate's IP entries against the peer instead.
+                        let isAddress = (try? SocketAddress(ipAddress: configuration.host, port: 0)) != nil
+                        let tls = try NIOSSLClientHandler(context: tlsContext, serverHostname: isAddress ? nil : configuration.host)
+                        try channel.pipeline.syncOperations.addHandler(tls, position: .first)
+                    }
                     let bound = NIOLoopBound(handler, eventLoop: channel.eventLoop)
                     self.state.withLockedValue { $0.handler = bound }
                 }

@@ -47,6 +47,9 @@ public struct SMPPBindConfiguration: Sendable, Hashable {
 
     public var maxCommandLength: Int
 
+    /// SMPP over TLS (commonly port 3550 or 8775); `nil` for plain TCP.
+    public var tls: SMPPTLSConfiguration?
+
     public init(name: String, host: String, port: Int, bindType: BindType = .transceiver,
                 systemID: String, password: String, systemType: String = "", interfaceVersion: UInt8 = 0x34,
                 addrTON: UInt8 = 0, addrNPI: UInt8 = 0, addressRange: String = "",
@@ -107,6 +110,14 @@ public struct SMPPBindConfiguration: Sendable, Hashable {
             problems.append("\(name): reconnect delays must be positive with max ≥ initial")
         }
         if maxThrottleRetries < 0 { problems.append("\(name): max throttle retries cannot be negative") }
+        if let tls {
+            for (what, path) in [("CA file", tls.caFile), ("certificate file", tls.certificateFile), ("private key file", tls.privateKeyFile)] {
+                if let path, access(path, R_OK) != 0 { problems.append("\(name): TLS \(what) '\(path)' cannot be read") }
+            }
+            if (tls.certificateFile == nil) != (tls.privateKeyFile == nil) {
+                problems.append("\(name): a TLS client certificate needs both the certificate and the private key file")
+            }
+        }
         return problems
     }
 
@@ -120,3 +131,29 @@ public struct SMPPBindConfiguration: Sendable, Hashable {
             enquireLinkInterval: enquireLinkInterval, enquireLinkTimeout: enquireLinkTimeout)
     }
 }
+
+/// How a bind reaches its SMSC over TLS.
+public struct SMPPTLSConfiguration: Sendable, Hashable {
+    /// PEM file of the CA(s) to trust; `nil` trusts the system's roots.
+    public var caFile: String?
+    /// PEM client certificate (chain) and key, for SMSCs that authenticate the ESME by certificate.
+    public var certificateFile: String?
+    public var privateKeyFile: String?
+    /// Check that the certificate names the host (name or IP address). Turning this off still
+    /// verifies the chain.
+    public var verifyHostname: Bool
+
+    public init(caFile: String? = nil, certificateFile: String? = nil, privateKeyFile: String? = nil,
+                verifyHostname: Bool = true) {
+        self.caFile = caFile
+        self.certificateFile = certificateFile
+        self.privateKeyFile = privateKeyFile
+        self.verifyHostname = verifyHostname
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

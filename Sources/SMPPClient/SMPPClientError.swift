@@ -15,6 +15,8 @@ public struct SMPPClientError: Error, Sendable, Hashable, CustomStringConvertibl
         case timedOut
         /// The bind was refused (wrong credentials, …).
         case bindRejected
+        /// TLS could not be set up or the handshake failed (certificate, CA, hostname).
+        case tlsFailed
         /// The PDU cannot be encoded or is not allowed on this bind type.
         case invalidRequest
         /// The client was shut down.
@@ -42,7 +44,7 @@ public struct SMPPClientError: Error, Sendable, Hashable, CustomStringConvertibl
         switch kind {
         case .rejected: return statusClass != .permanent
         case .throttled, .notBound, .connectionLost, .timedOut, .shutDown: return true
-        case .bindRejected, .invalidRequest: return false
+        case .bindRejected, .tlsFailed, .invalidRequest: return false
         }
     }
 

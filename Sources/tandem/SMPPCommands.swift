@@ -32,6 +32,21 @@ struct SMSCOptions: ParsableArguments {
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "warning"
 
+    @Flag(help: "Connect over TLS.")
+    var tls = false
+
+    @Option(help: "PEM file of the CA to trust for TLS (default: the system's roots).")
+    var tlsCA: String?
+
+    @Option(help: "PEM client certificate for TLS.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key of the client certificate.")
+    var tlsKey: String?
+
+    @Flag(help: "Verify the SMSC's certificate chain but not that it names the host.")
+    var tlsNoVerifyHostname = false
+
     func endpoint() throws -> (host: String, port: Int) {
         guard let colon = smsc.lastIndex(of: ":"), let port = Int(smsc[smsc.index(after: colon)...]),
               (1...65535).contains(port), colon != smsc.startIndex else {
@@ -42,10 +57,14 @@ struct SMSCOptions: ParsableArguments {
 
     func bindConfiguration(_ bindType: BindType, window: Int = 10) throws -> SMPPBindConfiguration {
         let (host, port) = try endpoint()
-        let configuration = SMPPBindConfiguration(name: name, host: host, port: port, bindType: bindType,
+        var configuration = SMPPBindConfiguration(name: name, host: host, port: port, bindType: bindType,
                                                   systemID: systemID, password: password, systemType: systemType,
                                                   windowSize: window, reconnectInitialDelay: .milliseconds(500),
                                                   reconnectMaxDelay: .seconds(10))
+        if tls || tlsCA != nil || tlsCert != nil {
+            configuration.tls = SMPPTLSConfiguration(caFile: tlsCA, certificateFile: tlsCert, privateKeyFile: tlsKey,
+                                                     verifyHostname: !tlsNoVerifyHostname)
+        }
         let problems = configuration.problems()
         guard problems.isEmpty else { throw ValidationError(problems.joined(separator: "\n")) }
         return configuration

@@ -405,3 +405,56 @@ import Testing
         #expect(problems.contains { $0.contains("bind names must be unique") })
     }
 }
+
+/// SMPP over TLS against the simulator's TLS port (Twisted + pyOpenSSL).
+@Suite(.serialized) struct TLSIntegrationTests {
+    static func configuration(_ smsc: SMSCSimulator, tls: SMPPTLSConfiguration) throws -> SMPPBindConfiguration {
+        var configuration = SMSCIntegrationTests.configuration(smsc)
+        configuration.name = "sim-tls"
+        configuration.port = try #require(smsc.tlsPort)
+        configuration.tls = tls
+        return configuration
+    }
+
+    @Test func bindsAndSubmitsOverTLSVerifyingTheSMSCCertificate() async throws {
+        let certificates = try TestCertificates.make()
+        let smsc = try SMSCSimulator.start(tls: certificates)
+        let client = SMPPClient(configuration: try Self.configuration(smsc, tls: SMPPTLSConfiguration(caFile: certificates.ca)),
+                                logger: SMSCIntegrationTests.logger)
+        let response = try await SMSCIntegrationTests.withBoundClient(client) {
+            let binds = try await smsc.binds()
+            #expect(binds.first?["tls"] as? Bool == true)
+            return try await client.submit(SMSCIntegrationTests.template())
+        }
+        #expect(try await smsc.submitted().first?["message_id"] as? String == response.messageID)
+    }
+
+    @Test func anSMSCCertificateFromAnotherCAIsRefusedWithATLSError() async throws {
+        let certificates = try TestCertificates.make()
+        let stranger = try TestCertificates.make("tls-other-ca")
+        let smsc = try SMSCSimulator.start(tls: certificates)
+        let client = SMPPClient(configuration: try Self.configuration(smsc, tls: SMPPTLSConfiguration(caFile: stranger.ca)),
+                                logger: SMSCIntegrationTests.logger)
+        await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await client.run() }
+            do throws(SMPPClientError) {
+                try await client.waitUntilBound(timeout: .seconds(10))
+                Issue.record("bound to an SMSC whose certificate no trusted CA signed")
+            } catch {
+                #expect(error.kind == .tlsFailed)
+                #expect(!error.isRetryable)
+            }
+            await client.shutdown()
+            group.cancelAll()
+        }
+        #expect(try await smsc.binds().isEmpty)
+    }
+
+    @Test func unreadableCertificateFilesAreReportedAsConfigurationProblems() throws {
+        var configuration = SMPPBindConfiguration(name: "x", host: "127.0.0.1", port: 3550, systemID: "a", password: "b")
+        configuration.tls = SMPPTLSConfiguration(caFile: "/nonexistent/ca.pem", certificateFile: "/nonexistent/client.pem")
+        let problems = configuration.problems()
+        #expect(problems.contains { $0.contains("CA file '/nonexistent/ca.pem' cannot be read") })
+        #expect(problems.contains { $0.contains("needs both the certificate and the private key") })
+    }
+}

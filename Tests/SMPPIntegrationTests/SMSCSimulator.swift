@@ -11,6 +11,8 @@ final class SMSCSimulator: @unchecked Sendable {
     let process: Process
     let smppPort: Int
     let controlPort: Int
+    /// The SMPP-over-TLS port, when started with `tls: true`.
+    private(set) var tlsPort: Int?
     let arguments: [String]
     private var tshark: Process?
 
@@ -25,7 +27,7 @@ final class SMSCSimulator: @unchecked Sendable {
     /// Starts the simulator; `smppPort` 0 picks a free port. With `TANDEM_CAPTURE_DIR` set
     /// (see `scripts/record-captures`), the SMPP traffic is also recorded with tshark into
     /// `<dir>/<capture>.pcapng` until the simulator is stopped.
-    static func start(smppPort: Int = 0, extra: [String] = [], capture: String? = nil) throws -> SMSCSimulator {
+    static func start(smppPort: Int = 0, extra: [String] = [], capture: String? = nil, tls: TestCertificates? = nil) throws -> SMSCSimulator {
         let python = repositoryRoot.appendingPathComponent(".venv/bin/python")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw StartError(description: "\(python.path) is missing: run scripts/bootstrap --test (scripts/test does it)")
@@ -33,6 +35,7 @@ final class SMSCSimulator: @unchecked Sendable {
         let arguments = [repositoryRoot.appendingPathComponent("scripts/smsc/simulator.py").path,
                          "--smpp-port", "\(smppPort)", "--control-port", "0",
                          "--account", "tandem:secret", "--enquire-link-interval", "0"] + extra
+            + (tls.map { ["--tls-port", "0", "--tls-cert", $0.serverCertificate, "--tls-key", $0.serverKey] } ?? [])
         let process = Process()
         process.executableURL = python
         process.arguments = arguments
@@ -59,6 +62,7 @@ final class SMSCSimulator: @unchecked Sendable {
             throw StartError(description: "the SMSC simulator did not become ready: '\(line)'")
         }
         let simulator = SMSCSimulator(process: process, smppPort: smpp, controlPort: control, arguments: arguments)
+        simulator.tlsPort = ports["tls"]
         if let capture, let directory = ProcessInfo.processInfo.environment["TANDEM_CAPTURE_DIR"] {
             try simulator.startCapture(to: URL(fileURLWithPath: directory).appendingPathComponent("\(capture).pcapng"))
         }
@@ -186,4 +190,26 @@ func eventually(timeout: Duration = .seconds(10), _ condition: () async throws -
         try? await Task.sleep(for: .milliseconds(50))
     }
     return try await condition()
+}
+
+/// A CA and a server certificate for 127.0.0.1 / localhost, made by `scripts/smsc/make-test-cert`.
+struct TestCertificates {
+    let directory: String
+    var ca: String { directory + "/ca.pem" }
+    var serverCertificate: String { directory + "/server.pem" }
+    var serverKey: String { directory + "/server-key.pem" }
+
+    /// Makes (or reuses) the certificates in a directory of their own.
+    static func make(_ name: String = "tls") throws -> TestCertificates {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-test-\(name)").path
+        let process = Process()
+        process.executableURL = SMSCSimulator.repositoryRoot.appendingPathComponent("scripts/smsc/make-test-cert")
+        process.arguments = [directory]
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw SMSCSimulator.StartError(description: "make-test-cert failed with status \(process.terminationStatus)")
+        }
+        return TestCertificates(directory: directory)
+    }
 }
