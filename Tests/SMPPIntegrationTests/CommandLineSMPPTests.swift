@@ -77,3 +77,26 @@ import Testing
         #expect(receipt?["id"] as? String == "662316")
     }
 }
+
+extension CommandLineSMPPTests {
+    @Test func sendOverTLSWithTheCAGiven() async throws {
+        let certificates = try TestCertificates.make()
+        let smsc = try SMSCSimulator.start(tls: certificates)
+        let process = Process()
+        process.executableURL = Self.binary
+        process.arguments = ["smpp", "send", "--smsc", "127.0.0.1:\(try #require(smsc.tlsPort))", "--system-id", "tandem",
+                             "--password", "secret", "--tls", "--tls-ca", certificates.ca, "--from", "Tandem", "--to", "+447700900123",
+                             "over TLS"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let record = try #require(try await smsc.submitted().first)
+        #expect(output.split(separator: "\n").map(String.init) == [record["message_id"] as? String ?? "?"])
+        // An alphanumeric sender goes as TON 5 / NPI 0.
+        #expect(record["source_addr"] as? String == "Tandem")
+        #expect(record["source_addr_ton"] as? Int == 5)
+    }
+}
