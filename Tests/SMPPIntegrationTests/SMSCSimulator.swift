@@ -72,8 +72,11 @@ final class SMSCSimulator: @unchecked Sendable {
     private func startCapture(to file: URL) throws {
         try? FileManager.default.removeItem(at: file)
         let tshark = Process()
-        tshark.executableURL = URL(fileURLWithPath: "/usr/bin/tshark")
-        tshark.arguments = ["-i", "lo", "-f", "tcp port \(smppPort)", "-w", file.path, "-q"]
+        // Children of the test process inherit its blocked signal mask, so tshark would never
+        // see SIGTERM: perl clears the mask and then becomes tshark.
+        tshark.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+        tshark.arguments = ["-MPOSIX", "-e", "sigprocmask(SIG_SETMASK, POSIX::SigSet->new); exec @ARGV or die",
+                            "/usr/bin/tshark", "-i", "lo", "-f", "tcp port \(smppPort)", "-w", file.path, "-q"]
         let err = Pipe()
         tshark.standardError = err
         tshark.standardOutput = FileHandle.nullDevice
@@ -107,9 +110,8 @@ final class SMSCSimulator: @unchecked Sendable {
 
     func stop() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        if let tshark, tshark.isRunning {
+        if let tshark {
             usleep(500_000)  // let the last packets reach the capture
-            // SIGTERM: a test process may hand SIGINT down to children as ignored.
             Foundation.kill(tshark.processIdentifier, SIGTERM)
             usleep(1_000_000)
             self.tshark = nil
