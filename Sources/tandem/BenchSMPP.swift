@@ -101,14 +101,7 @@ struct BenchSubmit: AsyncParsableCommand {
         abstract: "Submit N submit_sm as fast as the window allows; prints `submit_sm/s: <number>` last."
     )
 
-    @Option(help: "The SMSC as HOST:PORT.")
-    var smsc: String
-
-    @Option(help: "system_id to bind with.")
-    var systemID: String
-
-    @Option(help: "Password to bind with.")
-    var password: String
+    @OptionGroup var smsc: SMSCOptions
 
     @Option(help: "Messages to submit in all.")
     var count = 200_000
@@ -127,18 +120,14 @@ struct BenchSubmit: AsyncParsableCommand {
         #if DEBUG
         writeLine("warning: this is a debug build; figures are meaningless. Use: swift run -c release tandem bench submit …")
         #endif
-        guard let colon = smsc.lastIndex(of: ":"), let port = Int(smsc[smsc.index(after: colon)...]) else {
-            throw ValidationError("--smsc must be HOST:PORT")
-        }
-        let host = String(smsc[..<colon])
-        var logger = Logger(label: "tandem.bench")
-        logger.logLevel = .warning
+        let logger = smsc.logger()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var clients: [SMPPClient] = []
         for index in 0..<binds {
-            let configuration = SMPPBindConfiguration(name: "bench-\(index + 1)", host: host, port: port, bindType: .transmitter,
-                                                      systemID: systemID, password: password, windowSize: window,
-                                                      maxQueuedRequests: count, requestTimeout: .seconds(120))
+            var configuration = try smsc.bindConfiguration(.transmitter, window: window)
+            configuration.name = "bench-\(index + 1)"
+            configuration.maxQueuedRequests = count
+            configuration.requestTimeout = .seconds(120)
             clients.append(SMPPClient(configuration: configuration, eventLoopGroup: group, logger: logger))
         }
         let body = PDUBody.submitSM(BenchMessages.submitSM)
