@@ -97,7 +97,12 @@ public final class SMPPClient: Sendable {
             state.withLockedValue { $0.connection = .connecting }
             do {
                 let channel = try await connect(tlsContext: tlsContext)
-                state.withLockedValue { $0.channel = channel }
+                let shuttingDown = state.withLockedValue { state -> Bool in
+                    state.channel = channel
+                    return state.shutdown
+                }
+                // shutdown() may have run while we were connecting, when there was no channel to close.
+                if shuttingDown { channel.close(promise: nil) }
                 await withTaskCancellationHandler {
                     try? await channel.closeFuture.get()
                 } onCancel: {
