@@ -71,12 +71,7 @@ final class SMSCSimulator: @unchecked Sendable {
 
     private func startCapture(to file: URL) throws {
         try? FileManager.default.removeItem(at: file)
-        let tshark = Process()
-        // Children of the test process inherit its blocked signal mask, so tshark would never
-        // see SIGTERM: perl clears the mask and then becomes tshark.
-        tshark.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
-        tshark.arguments = ["-MPOSIX", "-e", "sigprocmask(SIG_SETMASK, POSIX::SigSet->new); exec @ARGV or die",
-                            "/usr/bin/tshark", "-i", "lo", "-f", "tcp port \(smppPort)", "-w", file.path, "-q"]
+        let tshark = Process.withSignalsUnblocked("/usr/bin/tshark", ["-i", "lo", "-f", "tcp port \(smppPort)", "-w", file.path, "-q"])
         let err = Pipe()
         tshark.standardError = err
         tshark.standardOutput = FileHandle.nullDevice
@@ -122,31 +117,16 @@ final class SMSCSimulator: @unchecked Sendable {
 
     // MARK: Control channel
 
+    var controlChannel: SMSCControl { SMSCControl(port: controlPort) }
+
     @discardableResult
     func control(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(controlPort)\(path)")!)
-        request.httpMethod = method
-        request.timeoutInterval = 30
-        if let body {
-            request.httpBody = try JSONSerialization.data(withJSONObject: body)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-        let json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        guard (200..<300).contains(status) else {
-            throw StartError(description: "\(method) \(path) answered \(status): \(json)")
-        }
-        return json
+        try await controlChannel.control(method, path, body)
     }
 
-    func submitted() async throws -> [[String: Any]] {
-        try await control("GET", "/submitted") as? [[String: Any]] ?? []
-    }
+    func submitted() async throws -> [[String: Any]] { try await controlChannel.submitted() }
 
-    func binds() async throws -> [[String: Any]] {
-        try await control("GET", "/binds") as? [[String: Any]] ?? []
-    }
+    func binds() async throws -> [[String: Any]] { try await controlChannel.binds() }
 
     /// Sends a deliver_sm and returns the command_status the ESME answered.
     @discardableResult
@@ -213,5 +193,49 @@ struct TestCertificates {
             throw SMSCSimulator.StartError(description: "make-test-cert failed with status \(process.terminationStatus)")
         }
         return TestCertificates(directory: directory)
+    }
+}
+
+extension Process {
+    /// A process for `executable` whose signal mask is cleared first. Children of the test
+    /// process inherit its blocked signals, so SIGTERM would never reach them (and their
+    /// clean-up traps would never run): perl clears the mask and then becomes the program.
+    static func withSignalsUnblocked(_ executable: String, _ arguments: [String]) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/perl")
+        process.arguments = ["-MPOSIX", "-e", "sigprocmask(SIG_SETMASK, POSIX::SigSet->new); exec @ARGV or die", executable]
+            + arguments
+        return process
+    }
+}
+
+/// The simulator's JSON control channel (scripts/smsc/README.md).
+struct SMSCControl: Sendable {
+    let port: Int
+
+    @discardableResult
+    func control(_ method: String, _ path: String, _ body: [String: Any]? = nil) async throws -> Any {
+        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        request.httpMethod = method
+        request.timeoutInterval = 30
+        if let body {
+            request.httpBody = try JSONSerialization.data(withJSONObject: body)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        guard (200..<300).contains(status) else {
+            throw SMSCSimulator.StartError(description: "\(method) \(path) answered \(status): \(json)")
+        }
+        return json
+    }
+
+    func submitted() async throws -> [[String: Any]] {
+        try await control("GET", "/submitted") as? [[String: Any]] ?? []
+    }
+
+    func binds() async throws -> [[String: Any]] {
+        try await control("GET", "/binds") as? [[String: Any]] ?? []
     }
 }
