@@ -13,6 +13,7 @@ import Testing
         let process: Process
         let jasminPort: Int
         let simulatorControl: SMSCControl
+        private var capture: TrafficCapture?
 
         init() throws {
             let work = FileManager.default.temporaryDirectory.appendingPathComponent("tandem-jasmin-\(UUID().uuidString)").path
@@ -39,9 +40,11 @@ import Testing
             }
             jasminPort = jasmin
             simulatorControl = SMSCControl(port: control)
+            capture = try TrafficCapture.startIfRequested("smpp-jasmin-submit-receipt-long-mo", port: jasmin)
         }
 
         deinit {
+            capture?.stop()
             // jasmin-up's trap stops RabbitMQ, Redis, jasmind and the simulator.
             kill(process.processIdentifier, SIGTERM)
         }

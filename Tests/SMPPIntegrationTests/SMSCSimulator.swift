@@ -14,7 +14,7 @@ final class SMSCSimulator: @unchecked Sendable {
     /// The SMPP-over-TLS port, when started with `tls: true`.
     private(set) var tlsPort: Int?
     let arguments: [String]
-    private var tshark: Process?
+    private var tshark: TrafficCapture?
 
     static var repositoryRoot: URL {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -63,30 +63,10 @@ final class SMSCSimulator: @unchecked Sendable {
         }
         let simulator = SMSCSimulator(process: process, smppPort: smpp, controlPort: control, arguments: arguments)
         simulator.tlsPort = ports["tls"]
-        if let capture, let directory = ProcessInfo.processInfo.environment["TANDEM_CAPTURE_DIR"] {
-            try simulator.startCapture(to: URL(fileURLWithPath: directory).appendingPathComponent("\(capture).pcapng"))
+        if let capture {
+            simulator.tshark = try TrafficCapture.startIfRequested(capture, port: smpp)
         }
         return simulator
-    }
-
-    private func startCapture(to file: URL) throws {
-        try? FileManager.default.removeItem(at: file)
-        let tshark = Process.withSignalsUnblocked("/usr/bin/tshark", ["-i", "lo", "-f", "tcp port \(smppPort)", "-w", file.path, "-q"])
-        let err = Pipe()
-        tshark.standardError = err
-        tshark.standardOutput = FileHandle.nullDevice
-        try tshark.run()
-        var said = ""
-        let deadline = Date().addingTimeInterval(15)
-        while !said.contains("Capturing on"), Date() < deadline {
-            let chunk = err.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            said += String(decoding: chunk, as: UTF8.self)
-        }
-        guard said.contains("Capturing on") else { throw StartError(description: "tshark did not start: \(said)") }
-        // tshark announces itself before its dumpcap child has the socket open.
-        usleep(1_000_000)
-        self.tshark = tshark
     }
 
     private init(process: Process, smppPort: Int, controlPort: Int, arguments: [String]) {
@@ -105,12 +85,8 @@ final class SMSCSimulator: @unchecked Sendable {
 
     func stop() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
-        if let tshark {
-            usleep(500_000)  // let the last packets reach the capture
-            Foundation.kill(tshark.processIdentifier, SIGTERM)
-            usleep(1_000_000)
-            self.tshark = nil
-        }
+        tshark?.stop()
+        tshark = nil
     }
 
     deinit { stop() }
@@ -237,5 +213,45 @@ struct SMSCControl: Sendable {
 
     func binds() async throws -> [[String: Any]] {
         try await control("GET", "/binds") as? [[String: Any]] ?? []
+    }
+}
+
+/// tshark recording one TCP port on loopback into a pcapng file, for `Captures/`.
+final class TrafficCapture {
+    private let process: Process
+
+    private init(process: Process) { self.process = process }
+
+    /// Starts tshark and returns once it captures.
+    static func start(port: Int, file: URL) throws -> TrafficCapture {
+        try? FileManager.default.removeItem(at: file)
+        let tshark = Process.withSignalsUnblocked("/usr/bin/tshark", ["-i", "lo", "-f", "tcp port \(port)", "-w", file.path, "-q"])
+        let err = Pipe()
+        tshark.standardError = err
+        tshark.standardOutput = FileHandle.nullDevice
+        try tshark.run()
+        var said = ""
+        let deadline = Date().addingTimeInterval(15)
+        while !said.contains("Capturing on"), Date() < deadline {
+            let chunk = err.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            said += String(decoding: chunk, as: UTF8.self)
+        }
+        guard said.contains("Capturing on") else { throw SMSCSimulator.StartError(description: "tshark did not start: \(said)") }
+        // tshark announces itself before its dumpcap child has the socket open.
+        usleep(1_000_000)
+        return TrafficCapture(process: tshark)
+    }
+
+    /// The capture named `name` in `TANDEM_CAPTURE_DIR`, when that is set (scripts/record-captures).
+    static func startIfRequested(_ name: String, port: Int) throws -> TrafficCapture? {
+        guard let directory = ProcessInfo.processInfo.environment["TANDEM_CAPTURE_DIR"] else { return nil }
+        return try start(port: port, file: URL(fileURLWithPath: directory).appendingPathComponent("\(name).pcapng"))
+    }
+
+    func stop() {
+        usleep(500_000)  // let the last packets reach the capture
+        kill(process.processIdentifier, SIGTERM)
+        usleep(1_000_000)
     }
 }
