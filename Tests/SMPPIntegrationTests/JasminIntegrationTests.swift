@@ -22,18 +22,8 @@ import Testing
             let out = Pipe()
             process.standardOutput = out
             try process.run()
-            var line = ""
-            let deadline = Date().addingTimeInterval(240)
-            while !line.contains("\n"), Date() < deadline {
-                let chunk = out.fileHandleForReading.availableData
-                if chunk.isEmpty { break }
-                line += String(decoding: chunk, as: UTF8.self)
-            }
-            var ports: [String: Int] = [:]
-            for field in line.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-                let parts = field.split(separator: "=")
-                if parts.count == 2, let value = Int(parts[1]) { ports[String(parts[0])] = value }
-            }
+            // "READY jasmin=J smsc=P control=C"; the first run may install Jasmin's stack.
+            let (line, ports) = readyLine(from: out, timeout: 240)
             guard let jasmin = ports["jasmin"], let control = ports["control"] else {
                 kill(process.processIdentifier, SIGTERM)
                 throw SMSCSimulator.StartError(description: "jasmin-up did not become ready (see \(work)/*.log): '\(line)'")

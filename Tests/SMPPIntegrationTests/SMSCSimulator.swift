@@ -43,20 +43,8 @@ final class SMSCSimulator: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = FileHandle.standardError
         try process.run()
-        var line = ""
-        let handle = out.fileHandleForReading
-        let deadline = Date().addingTimeInterval(20)
-        while !line.contains("\n"), Date() < deadline {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            line += String(decoding: chunk, as: UTF8.self)
-        }
-        // "READY smpp=P control=C"
-        var ports: [String: Int] = [:]
-        for field in line.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-            let parts = field.split(separator: "=")
-            if parts.count == 2, let value = Int(parts[1]) { ports[String(parts[0])] = value }
-        }
+        // "READY smpp=P control=C [tls=T]"
+        let (line, ports) = readyLine(from: out, timeout: 20)
         guard let smpp = ports["smpp"], let control = ports["control"] else {
             process.terminate()
             throw StartError(description: "the SMSC simulator did not become ready: '\(line)'")
@@ -254,4 +242,21 @@ final class TrafficCapture {
         kill(process.processIdentifier, SIGTERM)
         usleep(1_000_000)
     }
+}
+
+/// Reads a peer launcher's first stdout line (`READY name=port …`) and its ports by name.
+func readyLine(from pipe: Pipe, timeout: TimeInterval) -> (line: String, ports: [String: Int]) {
+    var line = ""
+    let deadline = Date().addingTimeInterval(timeout)
+    while !line.contains("\n"), Date() < deadline {
+        let chunk = pipe.fileHandleForReading.availableData
+        if chunk.isEmpty { break }
+        line += String(decoding: chunk, as: UTF8.self)
+    }
+    var ports: [String: Int] = [:]
+    for field in line.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
+        let parts = field.split(separator: "=")
+        if parts.count == 2, let value = Int(parts[1]) { ports[String(parts[0])] = value }
+    }
+    return (line, ports)
 }
