@@ -30,40 +30,22 @@ public enum InboundMessage: Sendable, Hashable {
 
     /// Classifies an inbound deliver_sm / data_sm.
     public init?(pdu: PDU, bind: String) {
-        let base: MobileOriginated
-        let receipt: DeliveryReceipt?
+        let content: any MessageContentPDU
+        let source: String, destination: String, dataCoding: UInt8
         switch pdu.body {
         case .deliverSM(let deliver):
-            var payload = deliver.userData
-            let concatenation = deliver.concatenation
-            if let concatenation {
-                payload = concatenation.payload
-            } else if deliver.hasUDH, let (_, length) = UserDataHeader.parse(payload) {
-                payload = Array(payload.dropFirst(length))
-            }
-            base = MobileOriginated(bind: bind, source: deliver.sourceAddr, destination: deliver.destinationAddr,
-                                    dataCoding: deliver.dataCoding, esmClass: deliver.esmClass, payload: payload,
-                                    concatenation: concatenation, pdu: pdu)
-            receipt = deliver.deliveryReceipt
+            (content, source, destination, dataCoding) = (deliver, deliver.sourceAddr, deliver.destinationAddr, deliver.dataCoding)
         case .dataSM(let data):
-            var payload = data.tlvs.messagePayload ?? []
-            let concatenation = ConcatenationInfo.detect(esmClass: data.esmClass, shortMessage: payload,
-                                                         sarMsgRefNum: data.tlvs.sarMsgRefNum,
-                                                         sarTotalSegments: data.tlvs.sarTotalSegments,
-                                                         sarSegmentSeqnum: data.tlvs.sarSegmentSeqnum)
-            if let concatenation { payload = concatenation.payload }
-            base = MobileOriginated(bind: bind, source: data.sourceAddr, destination: data.destinationAddr,
-                                    dataCoding: data.dataCoding, esmClass: data.esmClass, payload: payload,
-                                    concatenation: concatenation, pdu: pdu)
-            receipt = DeliveryReceipt.esmClassIndicatesReceipt(data.esmClass)
-                ? DeliveryReceipt.make(text: payload.isEmpty ? nil : String(decoding: payload, as: UTF8.self),
-                                       receiptedMessageID: data.tlvs.receiptedMessageID, messageState: data.tlvs.messageState,
-                                       networkErrorCode: data.tlvs.networkErrorCode)
-                : nil
+            (content, source, destination, dataCoding) = (data, data.sourceAddr, data.destinationAddr, data.dataCoding)
         default:
             return nil
         }
-        if let receipt {
+        let concatenation = content.concatenation
+        let base = MobileOriginated(bind: bind, source: source, destination: destination, dataCoding: dataCoding,
+                                    esmClass: content.esmClass,
+                                    payload: concatenation?.payload ?? content.userDataWithoutHeader,
+                                    concatenation: concatenation, pdu: pdu)
+        if let receipt = content.deliveryReceipt {
             self = .deliveryReceipt(receipt, base)
         } else {
             self = .mobileOriginated(base)

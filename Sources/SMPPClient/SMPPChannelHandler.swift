@@ -2,15 +2,6 @@ import Logging
 import NIOCore
 import SMPP
 
-/// A request from ``SMPPClient`` to the connection: send `body`, answer `promise` with the
-/// response PDU (any command_status) or fail it with ``SMPPSession/RequestError``.
-struct SMPPOutboundRequest {
-    var body: PDUBody
-    var deadline: NIODeadline
-    var promise: EventLoopPromise<PDU>
-}
-
-/// What the connection reports to its owner. Called on the channel's event loop.
 /// Who hears about a request's outcome: a promise (the async API) or a plain callback run on
 /// the event loop (the hot path: no future machinery per message).
 enum SMPPResponder {
@@ -48,7 +39,8 @@ struct SMPPConnectionCallbacks: Sendable {
 /// actions → PDUs out, promises completed, timers scheduled. No protocol decisions here.
 final class SMPPChannelHandler: ChannelDuplexHandler {
     typealias InboundIn = ByteBuffer
-    typealias OutboundIn = SMPPOutboundRequest
+    /// Requests arrive through ``submit(_:deadline:responder:)`` on the event loop, not as writes.
+    typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer
 
     private var session: SMPPSession
@@ -151,13 +143,7 @@ final class SMPPChannelHandler: ChannelDuplexHandler {
 
     // MARK: Requests from the client
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        let request = unwrapOutboundIn(data)
-        submit(request.body, deadline: request.deadline, responder: .promise(request.promise))
-        promise?.succeed(())
-    }
-
-    /// The client's fast path: called on the event loop directly, without a trip through the
+    /// A request from the client: called on the event loop directly, without a trip through the
     /// pipeline. Fails the promise at once when the connection is already gone.
     func submit(_ body: PDUBody, deadline: NIODeadline, responder: SMPPResponder) {
         guard let context else {

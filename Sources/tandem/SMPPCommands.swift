@@ -116,14 +116,7 @@ struct SMPPSend: AsyncParsableCommand {
         let configuration = try smsc.bindConfiguration(bind == "tx" ? .transmitter : .transceiver)
         let client = SMPPClient(configuration: configuration, logger: smsc.logger())
         var template = SubmitSM()
-        let source = SMPPAddress.derive(from)
-        let destination = SMPPAddress.derive(to)
-        template.sourceAddrTON = source.ton
-        template.sourceAddrNPI = source.npi
-        template.sourceAddr = source.address
-        template.destAddrTON = destination.ton
-        template.destAddrNPI = destination.npi
-        template.destinationAddr = destination.address
+        template.setAddresses(source: SMPPAddress.derive(from), destination: SMPPAddress.derive(to))
         template.registeredDelivery = receipt ? 1 : 0
         let choice: CodingChoice = coding == "gsm" ? .gsm7 : coding == "ucs2" ? .ucs2 : .auto
         let parts: [SubmitSM]

@@ -36,9 +36,7 @@ import Testing
 
     static func template(from: String = "+15550001111", to: String = "+447700900123") -> SubmitSM {
         var submit = SubmitSM()
-        let source = SMPPAddress.derive(from), destination = SMPPAddress.derive(to)
-        submit.sourceAddrTON = source.ton; submit.sourceAddrNPI = source.npi; submit.sourceAddr = source.address
-        submit.destAddrTON = destination.ton; submit.destAddrNPI = destination.npi; submit.destinationAddr = destination.address
+        submit.setAddresses(source: SMPPAddress.derive(from), destination: SMPPAddress.derive(to))
         return submit
     }
 

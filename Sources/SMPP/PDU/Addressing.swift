@@ -29,3 +29,15 @@ public struct SMPPAddress: Sendable, Hashable {
         return SMPPAddress(ton: 5, npi: 0, address: written)
     }
 }
+
+extension ShortMessagePDU {
+    /// Sets source_addr and destination_addr with their TON/NPI.
+    public mutating func setAddresses(source: SMPPAddress, destination: SMPPAddress) {
+        sourceAddrTON = source.ton
+        sourceAddrNPI = source.npi
+        sourceAddr = source.address
+        destAddrTON = destination.ton
+        destAddrNPI = destination.npi
+        destinationAddr = destination.address
+    }
+}

@@ -153,7 +153,7 @@ public struct MessageIDResp: Hashable, Sendable {
 
 /// The mandatory fields shared by submit_sm and deliver_sm, which have one layout
 /// (SMPP 3.4 sections 4.4.1 and 4.6.1).
-public protocol ShortMessagePDU: Hashable, Sendable {
+public protocol ShortMessagePDU: MessageContentPDU, Hashable {
     var serviceType: String { get set }
     var sourceAddrTON: UInt8 { get set }
     var sourceAddrNPI: UInt8 { get set }
@@ -355,13 +355,4 @@ public struct AlertNotification: Hashable, Sendable {
     public var esmeAddr = ""
     public var tlvs: TLVList = []
     public init() {}
-}
-
-extension ShortMessagePDU {
-    /// esm_class bit 6 (0x40): short_message starts with a User Data Header (SMPP 3.4 5.2.12).
-    public var hasUDH: Bool { esmClass & 0x40 != 0 }
-    /// esm_class message type bits 2–5 say "SMSC delivery receipt" (0b0001xx).
-    public var isDeliveryReceipt: Bool { esmClass & 0x3C == 0x04 }
-    /// The user data: message_payload when present, else short_message.
-    public var userData: [UInt8] { tlvs.messagePayload ?? shortMessage }
 }

@@ -1,10 +1,31 @@
+/// A PDU that carries user data: submit_sm, deliver_sm and data_sm. What they carry — text,
+/// a part of a long message, or a delivery receipt — is read the same way from all three.
+public protocol MessageContentPDU: Sendable {
+    var esmClass: UInt8 { get }
+    var tlvs: TLVList { get }
+    /// The user data as sent: message_payload when present, else short_message.
+    var userData: [UInt8] { get }
+}
+
 extension ShortMessagePDU {
+    public var userData: [UInt8] { tlvs.messagePayload ?? shortMessage }
+}
+
+extension DataSM: MessageContentPDU {
+    /// data_sm has no short_message: its user data is message_payload (SMPP 3.4 4.7.1).
+    public var userData: [UInt8] { tlvs.messagePayload ?? [] }
+}
+
+extension MessageContentPDU {
+    /// esm_class bit 6 (0x40): the user data starts with a User Data Header (SMPP 3.4 5.2.12).
+    public var hasUDH: Bool { esmClass & 0x40 != 0 }
+
     /// The delivery receipt this PDU carries, or `nil` when it is a plain message.
     ///
     /// A receipt is recognised from esm_class (SMPP 3.4 5.2.12: SMSC delivery receipt or
-    /// intermediate notification). Its fields come from the Appendix B text of short_message
-    /// (or message_payload), and the TLV form — `receipted_message_id`, `message_state`,
-    /// `network_error_code` — wins wherever it is present.
+    /// intermediate notification). Its fields come from the Appendix B text of the user data,
+    /// and the TLV form — `receipted_message_id`, `message_state`, `network_error_code` — wins
+    /// wherever it is present.
     public var deliveryReceipt: DeliveryReceipt? {
         guard DeliveryReceipt.esmClassIndicatesReceipt(esmClass) else { return nil }
         let data = userData
@@ -16,8 +37,15 @@ extension ShortMessagePDU {
     /// Where this PDU sits in a concatenated message (UDH 8/16-bit reference or SAR TLVs),
     /// or `nil` for a message that stands alone.
     public var concatenation: ConcatenationInfo? {
-        ConcatenationInfo.detect(esmClass: esmClass, shortMessage: shortMessage, sarMsgRefNum: tlvs.sarMsgRefNum,
+        ConcatenationInfo.detect(esmClass: esmClass, shortMessage: userData, sarMsgRefNum: tlvs.sarMsgRefNum,
                                  sarTotalSegments: tlvs.sarTotalSegments, sarSegmentSeqnum: tlvs.sarSegmentSeqnum)
+    }
+
+    /// The user data without its User Data Header, if it has one: the octets to decode as text.
+    public var userDataWithoutHeader: [UInt8] {
+        let data = userData
+        guard hasUDH, let (_, length) = UserDataHeader.parse(data) else { return data }
+        return Array(data.dropFirst(length))
     }
 }
 
