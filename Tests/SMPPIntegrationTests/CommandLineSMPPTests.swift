@@ -9,20 +9,28 @@ import Testing
         return SMSCSimulator.repositoryRoot.appendingPathComponent(".build/debug/tandem")
     }
 
+    /// Runs `tandem` to completion and returns its exit status, stdout and stderr.
+    static func run(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, stdout, stderr)
+    }
+
     @Test func sendPrintsTheMessageIDOfEveryPart() async throws {
         let smsc = try SMSCSimulator.start(capture: "smpp-cli-send-long-ucs2")
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["smpp", "send", "--smsc", "127.0.0.1:\(smsc.smppPort)", "--system-id", "tandem", "--password", "secret",
+        let result = try Self.run(["smpp", "send", "--smsc", "127.0.0.1:\(smsc.smppPort)", "--system-id", "tandem", "--password", "secret",
                              "--from", "+15550001111", "--to", "+447700900123", "--split", "sar",
-                             String(repeating: "Grüße aus Tandem 😀 ", count: 5)]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        let printed = output.split(separator: "\n").map(String.init)
+                                   String(repeating: "Grüße aus Tandem 😀 ", count: 5)])
+        #expect(result.status == 0, "\(result.stderr)")
+        let printed = result.stdout.split(separator: "\n").map(String.init)
         let recorded = try await smsc.submitted().compactMap { $0["message_id"] as? String }
         #expect(printed.count == 2)
         #expect(printed == recorded)
@@ -30,19 +38,11 @@ import Testing
 
     @Test func sendWithAWrongPasswordExitsWithTheBindError() async throws {
         let smsc = try SMSCSimulator.start()
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["smpp", "send", "--smsc", "127.0.0.1:\(smsc.smppPort)", "--system-id", "tandem", "--password", "nope",
-                             "--from", "1", "--to", "2", "hello"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 1)
-        #expect(stderr.contains("ESME_RINVPASWD"))
-        #expect(stderr.contains("bind cli"))
+        let result = try Self.run(["smpp", "send", "--smsc", "127.0.0.1:\(smsc.smppPort)", "--system-id", "tandem",
+                                   "--password", "nope", "--from", "1", "--to", "2", "hello"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("ESME_RINVPASWD"))
+        #expect(result.stderr.contains("bind cli"))
     }
 
     @Test func listenPrintsMOPartsTheReassembledMessageAndReceiptsAsJSONLines() async throws {
@@ -82,19 +82,12 @@ extension CommandLineSMPPTests {
     @Test func sendOverTLSWithTheCAGiven() async throws {
         let certificates = try TestCertificates.make()
         let smsc = try SMSCSimulator.start(tls: certificates)
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = ["smpp", "send", "--smsc", "127.0.0.1:\(try #require(smsc.tlsPort))", "--system-id", "tandem",
+        let result = try Self.run(["smpp", "send", "--smsc", "127.0.0.1:\(try #require(smsc.tlsPort))", "--system-id", "tandem",
                              "--password", "secret", "--tls", "--tls-ca", certificates.ca, "--from", "Tandem", "--to", "+447700900123",
-                             "over TLS"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
+                                   "over TLS"])
+        #expect(result.status == 0, "\(result.stderr)")
         let record = try #require(try await smsc.submitted().first)
-        #expect(output.split(separator: "\n").map(String.init) == [record["message_id"] as? String ?? "?"])
+        #expect(result.stdout.split(separator: "\n").map(String.init) == [record["message_id"] as? String ?? "?"])
         // An alphanumeric sender goes as TON 5 / NPI 0.
         #expect(record["source_addr"] as? String == "Tandem")
         #expect(record["source_addr_ton"] as? Int == 5)
