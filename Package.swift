@@ -3,8 +3,8 @@ import PackageDescription
 
 // Dependencies are chosen for what they cost to build on a 2-core machine as much as for
 // what they do: SwiftNIO (the SMPP and SIP transports), argument-parser (the CLI),
-// swift-log, and Hummingbird (the HTTP API; at this stage only `/health`). GRDB, metrics and
-// the rest join with the issues that need them.
+// swift-log, and Hummingbird (the HTTP API), GRDB (the embedded SQLite store) and metrics.
+// Heavier packages (async-http-client, jwt-kit) stay out until an issue needs them.
 
 let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         // Also already pulled in by Hummingbird: the SMPP client's counters and timers.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        // The embedded store (system SQLite from libsqlite3-dev): about a minute of a cold build.
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Pure SMPP 3.4: PDUs, TLVs, codec, text, segmentation, receipts, session state machine.
@@ -62,7 +64,15 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(name: "Conversations", swiftSettings: swiftSettings),
-        .target(name: "TandemStore", dependencies: ["Conversations"], swiftSettings: swiftSettings),
+        .target(
+            name: "TandemStore",
+            dependencies: [
+                "Conversations",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "TandemBridge",
             dependencies: ["Conversations", "TandemStore", "SMPPClient", "SIP"],
@@ -72,6 +82,7 @@ let package = Package(
             name: "TandemAPI",
             dependencies: [
                 "Conversations",
+                "TandemStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -81,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "tandem",
             dependencies: [
-                "SMPP", "SMPPClient", "SIP", "TandemAPI", "TandemBridge", "Captures",
+                "SMPP", "SMPPClient", "SIP", "TandemAPI", "TandemBridge", "Captures", "Conversations", "TandemStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -107,12 +118,19 @@ let package = Package(
         // Runs the built `tandem` binary; no module dependency so it stays a black-box test.
         .testTarget(name: "TandemCLITests", swiftSettings: swiftSettings),
         .testTarget(name: "SIPTests", dependencies: ["SIP"], swiftSettings: swiftSettings),
+        .testTarget(name: "ConversationsTests", dependencies: ["Conversations"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TandemStoreTests",
+            dependencies: ["Conversations", "TandemStore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TandemAPITests",
             dependencies: [
-                "TandemAPI",
+                "TandemAPI", "TandemStore", "Conversations",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ], swiftSettings: swiftSettings),
     ]
 )

@@ -1,10 +1,9 @@
-// TandemAPI — the HTTP face of Tandem: Conversations v1 REST paths (forms in, JSON out),
-// WebSocket events, access tokens and webhooks, served by Hummingbird.
-//
-// At this stage it serves only `GET /health`: the Conversations API arrives with its issue.
+// TandemAPI — the HTTP face of Tandem: the Conversations v1 REST API (forms in, JSON out)
+// served by Hummingbird from the embedded store, and `GET /health`.
 
 import Hummingbird
 import Logging
+import TandemStore
 
 /// What `GET /health` reports.
 public struct HealthStatus: ResponseEncodable, Sendable, Equatable {
@@ -18,19 +17,21 @@ public struct HealthStatus: ResponseEncodable, Sendable, Equatable {
 
 /// Builds the HTTP application `tandem serve` runs.
 public enum TandemHTTP {
-    public static let version = "0.1.0"
+    public static let version = "0.2.0"
 
-    public static func router() -> Router<BasicRequestContext> {
+    /// `/health` (no authentication) and, when given, the Conversations API.
+    public static func router(conversations: ConversationsAPI? = nil) -> Router<BasicRequestContext> {
         let router = Router()
+        conversations?.register(on: router)
         router.get("health") { _, _ -> HealthStatus in
             HealthStatus(version: version)
         }
         return router
     }
 
-    public static func application(host: String, port: Int, logger: Logger) -> some ApplicationProtocol {
+    public static func application(host: String, port: Int, conversations: ConversationsAPI? = nil, logger: Logger) -> some ApplicationProtocol {
         Application(
-            router: router(),
+            router: router(conversations: conversations),
             configuration: .init(address: .hostname(host, port: port), serverName: "tandem/\(version)"),
             logger: logger
         )

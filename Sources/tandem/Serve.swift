@@ -1,33 +1,152 @@
 import ArgumentParser
+import Conversations
+import Foundation
 import Hummingbird
 import Logging
 import TandemAPI
+import TandemStore
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the bridge. At this stage it serves only GET /health."
+        abstract: "Run the bridge: the Conversations API over the embedded SQLite store.",
+        discussion: """
+        Credentials: --account-sid/--auth-token (or TANDEM_ACCOUNT_SID/TANDEM_AUTH_TOKEN, or the config file). \
+        Without them, an account SID and auth token are generated on first start, stored in the database and printed once.
+        """
     )
 
-    @Option(help: "Address the HTTP API listens on.")
-    var host = "127.0.0.1"
+    @Option(help: "JSON configuration file (see README). Options given here win over it.")
+    var config: String?
 
-    @Option(help: "Port the HTTP API listens on.")
-    var port = 8080
+    @Option(help: "Address the HTTP API listens on (default 127.0.0.1).")
+    var host: String?
+
+    @Option(help: "Port the HTTP API listens on (default 8080).")
+    var port: Int?
+
+    @Option(help: "Absolute base URL clients reach the API at, used in every url/links/meta field (default http://HOST:PORT).")
+    var publicBaseURL: String?
+
+    @Option(help: "SQLite database file, created on first start (default tandem.db in the working directory).")
+    var database: String?
+
+    @Option(help: "full: fsync every (group) commit; normal: survive process crashes only.")
+    var durability: String?
+
+    @Option(help: "Account SID clients authenticate with (AC + 32 hex). Env: TANDEM_ACCOUNT_SID.")
+    var accountSid: String?
+
+    @Option(help: "Auth token clients authenticate with. Env: TANDEM_AUTH_TOKEN.")
+    var authToken: String?
+
+    @Option(name: .customLong("api-key"), help: "An API key pair SK…:SECRET (repeatable). Env: TANDEM_API_KEYS (comma-separated).")
+    var apiKeys: [String] = []
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
     func validate() throws {
-        guard (1...65535).contains(port) else { throw ValidationError("--port must be 1...65535, got \(port)") }
+        if let port, !(1...65535).contains(port) { throw ValidationError("--port must be 1...65535, got \(port)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        if let durability, Durability(rawValue: durability) == nil {
+            throw ValidationError("--durability must be full or normal, got \(durability)")
         }
     }
 
     func run() async throws {
         var logger = Logger(label: "tandem")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
-        logger.notice("tandem \(TandemHTTP.version) serving http://\(host):\(port)/health (SMPP, SIP and the Conversations API are not wired yet)")
-        try await TandemHTTP.application(host: host, port: port, logger: logger).runService()
+        let environment = ProcessInfo.processInfo.environment
+        let file: ServeConfigurationFile?
+        do {
+            file = try config.map(ServeConfigurationFile.load(path:))
+        } catch {
+            throw ValidationError("\(error)")
+        }
+
+        let host = host ?? file?.http?.host ?? "127.0.0.1"
+        let port = port ?? file?.http?.port ?? 8080
+        guard (1...65535).contains(port) else { throw ValidationError("http.port must be 1...65535, got \(port)") }
+        let base = publicBaseURL ?? file?.http?.publicBaseURL ?? "http://\(host):\(port)"
+        guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+            throw ValidationError("public base URL must be an absolute http(s) URL, got \(base)")
+        }
+        let databasePath = database ?? file?.database?.path ?? "tandem.db"
+        let durabilityName = durability ?? file?.database?.durability ?? "full"
+        guard let durability = Durability(rawValue: durabilityName) else {
+            throw ValidationError("database.durability must be full or normal, got \(durabilityName)")
+        }
+
+        let store: ConversationStore
+        do {
+            store = try ConversationStore(path: databasePath, durability: durability, logger: logger)
+        } catch {
+            throw ValidationError("cannot open the database \(databasePath): \(error)")
+        }
+
+        var keyPairs = apiKeys
+        if keyPairs.isEmpty, let env = environment["TANDEM_API_KEYS"] { keyPairs = env.split(separator: ",").map(String.init) }
+        var keys: [String: String] = [:]
+        for pair in keyPairs {
+            let parts = pair.split(separator: ":", maxSplits: 1).map(String.init)
+            guard parts.count == 2, SID.isValid(parts[0], prefix: .apiKey), !parts[1].isEmpty else {
+                throw ValidationError("an API key must be SK + 32 hex digits, a colon and the secret; got '\(pair.prefix(40))'")
+            }
+            keys[parts[0]] = parts[1]
+        }
+        for key in file?.api?.apiKeys ?? [] where keys[key.sid] == nil {
+            guard SID.isValid(key.sid, prefix: .apiKey), !key.secret.isEmpty else {
+                throw ValidationError("api.apiKeys: '\(key.sid)' is not SK + 32 hex digits with a secret")
+            }
+            keys[key.sid] = key.secret
+        }
+
+        var account = accountSid ?? environment["TANDEM_ACCOUNT_SID"] ?? file?.api?.accountSid
+        var token = authToken ?? environment["TANDEM_AUTH_TOKEN"] ?? file?.api?.authToken
+        if (account == nil) != (token == nil) {
+            throw ValidationError("give both the account SID and the auth token, or neither (then they are generated and stored)")
+        }
+        if account == nil {
+            let (stored, created) = try await store.storedCredentials()
+            account = stored.accountSid
+            token = stored.authToken
+            if created {
+                logger.notice("generated API credentials (stored in \(databasePath)); account SID \(stored.accountSid), auth token \(stored.authToken)")
+            } else {
+                logger.notice("API credentials from \(databasePath): account SID \(stored.accountSid) (auth token stored there)")
+            }
+        }
+        guard let account, let token, SID.isValid(account, prefix: .account) else {
+            throw ValidationError("the account SID must be AC + 32 hex digits")
+        }
+        guard token.count >= 16 else { throw ValidationError("the auth token must be at least 16 characters") }
+
+        let api = ConversationsAPI(store: store, credentials: APICredentials(accountSid: account, authToken: token, apiKeys: keys), baseURL: base)
+        logger.notice("tandem \(TandemHTTP.version) serving http://\(host):\(port) (public \(base)), database \(databasePath), durability \(durability.rawValue), default service \(store.defaultServiceSid)")
+
+        let timerLogger = logger, appLogger = logger
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await TandemHTTP.application(host: host, port: port, conversations: api, logger: appLogger).runService()
+            }
+            group.addTask {
+                // The conversation timers: active → inactive → closed when due.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(1))
+                    do {
+                        for change in try await store.fireTimers() {
+                            timerLogger.info("conversation \(change.sid) is now \(change.state.rawValue) (timer)")
+                        }
+                    } catch {
+                        timerLogger.error("conversation timers: \(error)")
+                    }
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+        try store.close()
     }
 }

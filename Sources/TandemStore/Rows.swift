@@ -1,0 +1,156 @@
+import Conversations
+import Foundation
+import GRDB
+
+// Row -> domain value. Column lists are kept next to the mapping that reads them.
+
+enum Columns {
+    static let conversation = """
+        sid, service_sid, messaging_service_sid, friendly_name, unique_name, attributes, state,
+        timer_inactive, timer_closed, date_inactive, date_closed, created_by, date_created, date_updated
+        """
+    static let participant = """
+        sid, conversation_sid, service_sid, identity, binding_type, address, proxy_address, projected_address,
+        attributes, role_sid, last_read_index, last_read_timestamp, notification_level, date_created, date_updated
+        """
+    static let message = """
+        sid, conversation_sid, service_sid, idx, author, body, attributes, participant_sid, media, subject,
+        content_sid, date_created, date_updated
+        """
+    static let receipt = """
+        sid, message_sid, conversation_sid, service_sid, participant_sid, channel_message_sid, status, error_code,
+        date_created, date_updated
+        """
+    static let user = "sid, service_sid, identity, friendly_name, attributes, role_sid, date_created, date_updated"
+    static let role = "sid, service_sid, friendly_name, type, permissions, is_default, date_created, date_updated"
+    static let address = "sid, type, address, friendly_name, auto_creation, address_country, date_created, date_updated"
+    static let webhook = """
+        sid, conversation_sid, service_sid, target, url, method, filters, triggers, flow_sid, replay_after,
+        date_created, date_updated
+        """
+}
+
+extension Service {
+    init(row: Row) {
+        self.init(sid: row["sid"], friendlyName: row["friendly_name"], dateCreated: row["date_created"], dateUpdated: row["date_updated"])
+    }
+}
+
+extension Conversation {
+    init(row: Row) {
+        self.init(
+            sid: row["sid"], serviceSid: row["service_sid"], messagingServiceSid: row["messaging_service_sid"],
+            friendlyName: row["friendly_name"], uniqueName: row["unique_name"], attributes: row["attributes"],
+            state: ConversationState(rawValue: row["state"]) ?? .active,
+            timers: ConversationTimers(inactiveAfter: row["timer_inactive"], closedAfter: row["timer_closed"],
+                                       dateInactive: row["date_inactive"], dateClosed: row["date_closed"]),
+            dateCreated: row["date_created"], dateUpdated: row["date_updated"], createdBy: row["created_by"])
+    }
+}
+
+extension Participant {
+    init(row: Row) {
+        let type: String? = row["binding_type"]
+        let binding = type.map {
+            MessagingBinding(type: $0, address: row["address"], proxyAddress: row["proxy_address"], projectedAddress: row["projected_address"])
+        }
+        self.init(
+            sid: row["sid"], conversationSid: row["conversation_sid"], serviceSid: row["service_sid"], identity: row["identity"],
+            binding: binding, attributes: row["attributes"], roleSid: row["role_sid"],
+            lastReadMessageIndex: row["last_read_index"], lastReadTimestamp: row["last_read_timestamp"],
+            notificationLevel: row["notification_level"], dateCreated: row["date_created"], dateUpdated: row["date_updated"])
+    }
+}
+
+struct StoredMedia: Codable {
+    var sid: String
+    var content_type: String
+    var filename: String?
+    var size: Int
+}
+
+extension Message {
+    init(row: Row) {
+        let mediaJSON: String? = row["media"]
+        let media = mediaJSON.flatMap { try? JSONDecoder().decode([StoredMedia].self, from: Data($0.utf8)) }
+            .map { $0.map { MediaItem(sid: $0.sid, contentType: $0.content_type, filename: $0.filename, size: $0.size) } }
+        self.init(
+            sid: row["sid"], conversationSid: row["conversation_sid"], serviceSid: row["service_sid"], index: row["idx"],
+            author: row["author"], body: row["body"], attributes: row["attributes"], participantSid: row["participant_sid"],
+            media: media, subject: row["subject"], contentSid: row["content_sid"],
+            dateCreated: row["date_created"], dateUpdated: row["date_updated"])
+    }
+}
+
+extension DeliveryReceipt {
+    init(row: Row) {
+        self.init(
+            sid: row["sid"], conversationSid: row["conversation_sid"], serviceSid: row["service_sid"], messageSid: row["message_sid"],
+            participantSid: row["participant_sid"], channelMessageSid: row["channel_message_sid"],
+            status: DeliveryStatus(rawValue: row["status"]) ?? .queued, errorCode: row["error_code"],
+            dateCreated: row["date_created"], dateUpdated: row["date_updated"])
+    }
+}
+
+extension User {
+    init(row: Row) {
+        self.init(sid: row["sid"], serviceSid: row["service_sid"], identity: row["identity"], friendlyName: row["friendly_name"],
+                  attributes: row["attributes"], roleSid: row["role_sid"], dateCreated: row["date_created"], dateUpdated: row["date_updated"])
+    }
+}
+
+extension Role {
+    init(row: Row) {
+        self.init(sid: row["sid"], serviceSid: row["service_sid"], friendlyName: row["friendly_name"],
+                  type: RoleType(rawValue: row["type"]) ?? .conversation, permissions: decodeList(row["permissions"]),
+                  isDefault: row["is_default"], dateCreated: row["date_created"], dateUpdated: row["date_updated"])
+    }
+}
+
+struct StoredAutoCreation: Codable {
+    var enabled: Bool
+    var type: String?
+    var conversation_service_sid: String?
+    var webhook_url: String?
+    var webhook_method: String?
+    var webhook_filters: [String]
+    var studio_flow_sid: String?
+    var studio_retry_count: Int?
+
+    init(_ a: AutoCreation) {
+        enabled = a.enabled; type = a.type; conversation_service_sid = a.conversationServiceSid; webhook_url = a.webhookUrl
+        webhook_method = a.webhookMethod; webhook_filters = a.webhookFilters; studio_flow_sid = a.studioFlowSid
+        studio_retry_count = a.studioRetryCount
+    }
+
+    var value: AutoCreation {
+        AutoCreation(enabled: enabled, type: type, conversationServiceSid: conversation_service_sid, webhookUrl: webhook_url,
+                     webhookMethod: webhook_method, webhookFilters: webhook_filters, studioFlowSid: studio_flow_sid,
+                     studioRetryCount: studio_retry_count)
+    }
+}
+
+extension AddressConfiguration {
+    init(row: Row) {
+        let json: String = row["auto_creation"]
+        let auto = (try? JSONDecoder().decode(StoredAutoCreation.self, from: Data(json.utf8)))?.value ?? AutoCreation()
+        self.init(sid: row["sid"], type: row["type"], address: row["address"], friendlyName: row["friendly_name"],
+                  autoCreation: auto, addressCountry: row["address_country"], dateCreated: row["date_created"], dateUpdated: row["date_updated"])
+    }
+}
+
+extension ScopedWebhook {
+    init(row: Row) {
+        self.init(sid: row["sid"], conversationSid: row["conversation_sid"], serviceSid: row["service_sid"], target: row["target"],
+                  url: row["url"], method: row["method"], filters: decodeList(row["filters"]), triggers: decodeList(row["triggers"]),
+                  flowSid: row["flow_sid"], replayAfter: row["replay_after"], dateCreated: row["date_created"], dateUpdated: row["date_updated"])
+    }
+}
+
+extension OutboxEntry {
+    init(row: Row) {
+        self.init(id: row["id"], receiptSid: row["receipt_sid"], messageSid: row["message_sid"], conversationSid: row["conversation_sid"],
+                  serviceSid: row["service_sid"], participantSid: row["participant_sid"], address: row["address"],
+                  proxyAddress: row["proxy_address"], body: row["body"], attempts: row["attempts"], notBefore: row["not_before"])
+    }
+}

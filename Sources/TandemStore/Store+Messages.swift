@@ -1,0 +1,215 @@
+import Conversations
+import Foundation
+import GRDB
+
+/// A message to append.
+public struct MessageDraft: Sendable {
+    public var author: String?
+    public var body: String?
+    public var attributes: String?
+    public var media: [MediaItem]?
+    public var subject: String?
+    public var contentSid: String?
+    public var dateCreated: UnixTime?
+    public var dateUpdated: UnixTime?
+    public init(author: String? = nil, body: String? = nil, attributes: String? = nil, media: [MediaItem]? = nil,
+                subject: String? = nil, contentSid: String? = nil, dateCreated: UnixTime? = nil, dateUpdated: UnixTime? = nil) {
+        self.author = author; self.body = body; self.attributes = attributes; self.media = media; self.subject = subject
+        self.contentSid = contentSid; self.dateCreated = dateCreated; self.dateUpdated = dateUpdated
+    }
+}
+
+/// A change to a message; nil fields stay as they are.
+public typealias MessageUpdate = MessageDraft
+
+extension ConversationStore {
+    /// Appends a message: the next index, the author's participant (matched by identity or
+    /// address), one queued delivery receipt and one outbox row per non-chat participant
+    /// other than the author — all in one transaction. A new message makes an inactive
+    /// conversation active again and restarts its timers.
+    public func appendMessage(service: String, conversation id: String, _ draft: MessageDraft) async throws(ConversationsError) -> Message {
+        let now = clock()
+        return try await write { db in try Self.appendMessage(db, service: service, conversation: id, draft, now: now) }
+    }
+
+    static func appendMessage(_ db: Database, service: String, conversation id: String, _ draft: MessageDraft, now: UnixTime) throws -> Message {
+        var conversation = try openConversation(db, service: service, id)
+        let participants = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT \(Columns.participant) FROM participants WHERE conversation_sid = ?"),
+            arguments: [conversation.sid]).map(Participant.init(row:))
+        let author = draft.author ?? "system"
+        let authorParticipant = participants.first { $0.identity == author || $0.binding?.address == author }
+        let recipients = participants.filter { $0.isMessaging && $0.sid != authorParticipant?.sid }
+        if let body = draft.body {
+            let hasSMS = participants.contains { $0.isMessaging }
+            let limit = hasSMS ? ConversationLimits.smsBody : ConversationLimits.chatBody
+            if body.count > limit {
+                if hasSMS { throw ConversationsError.bodyTooLong(limit: limit) }
+                throw ConversationsError.invalidParameter("Body", "longer than \(limit) characters")
+            }
+        }
+        let index = try Int.fetchOne(db.cachedStatement(sql: "SELECT next_index FROM conversations WHERE sid = ?"), arguments: [conversation.sid]) ?? 0
+        if conversation.state == .inactive { conversation.state = .active }
+        conversation.timers = ConversationLifecycle.schedule(conversation.timers, state: conversation.state, activityAt: now)
+        try db.cachedStatement(sql: """
+            UPDATE conversations SET next_index = ?, state = ?, date_inactive = ?, date_closed = ?, date_updated = ? WHERE sid = ?
+            """).execute(arguments: [index + 1, conversation.state.rawValue, conversation.timers.dateInactive,
+                                     conversation.timers.dateClosed, now, conversation.sid])
+        let created = draft.dateCreated ?? now
+        let message = Message(
+            sid: SID.make(.message), conversationSid: conversation.sid, serviceSid: conversation.serviceSid, index: index,
+            author: author, body: draft.body, attributes: draft.attributes ?? "{}", participantSid: authorParticipant?.sid,
+            media: draft.media, subject: draft.subject, contentSid: draft.contentSid, dateCreated: created,
+            dateUpdated: draft.dateUpdated,
+            delivery: recipients.isEmpty ? nil : DeliverySummary(statuses: recipients.map { _ in DeliveryStatus.queued }))
+        let media = try draft.media.map { items in
+            try encodeJSON(items.map { StoredMedia(sid: $0.sid, content_type: $0.contentType, filename: $0.filename, size: $0.size) })
+        }
+        try db.cachedStatement(sql: """
+            INSERT INTO messages(sid, conversation_sid, service_sid, idx, author, body, attributes, participant_sid, media, subject,
+                content_sid, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [message.sid, message.conversationSid, message.serviceSid, index, author, message.body,
+                                     message.attributes, message.participantSid, media, message.subject, message.contentSid,
+                                     message.dateCreated, message.dateUpdated])
+        for recipient in recipients {
+            let receipt = SID.make(.deliveryReceipt)
+            try db.cachedStatement(sql: """
+                INSERT INTO delivery_receipts(sid, message_sid, conversation_sid, service_sid, participant_sid, status, date_created)
+                VALUES (?, ?, ?, ?, ?, 'queued', ?)
+                """).execute(arguments: [receipt, message.sid, message.conversationSid, message.serviceSid, recipient.sid, now])
+            try db.cachedStatement(sql: """
+                INSERT INTO outbox(receipt_sid, message_sid, conversation_sid, service_sid, participant_sid, address, proxy_address, body,
+                    not_before, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [receipt, message.sid, message.conversationSid, message.serviceSid, recipient.sid,
+                                         recipient.binding?.address, recipient.binding?.proxyAddress, message.body ?? "", now, now])
+        }
+        return message
+    }
+
+    static func message(_ db: Database, conversation: Conversation, _ sid: String) throws -> Message {
+        guard let row = try Row.fetchOne(db, sql: "SELECT \(Columns.message) FROM messages WHERE sid = ? AND conversation_sid = ?",
+                                         arguments: [sid, conversation.sid]) else {
+            throw ConversationsError.notFound("Message \(sid)")
+        }
+        return try withDelivery(db, Message(row: row))
+    }
+
+    static func withDelivery(_ db: Database, _ message: Message) throws -> Message {
+        let statuses = try String.fetchAll(db.cachedStatement(sql: "SELECT status FROM delivery_receipts WHERE message_sid = ?"), arguments: [message.sid])
+        var message = message
+        message.delivery = statuses.isEmpty ? nil : DeliverySummary(statuses: statuses.map { DeliveryStatus(rawValue: $0) ?? .queued })
+        return message
+    }
+
+    public func message(service: String, conversation: String, _ sid: String) async throws(ConversationsError) -> Message {
+        try await read { db in try Self.message(db, conversation: Self.conversation(db, service: service, conversation), sid) }
+    }
+
+    public func updateMessage(service: String, conversation id: String, _ sid: String, _ update: MessageUpdate) async throws(ConversationsError) -> Message {
+        let now = clock()
+        return try await write { db in
+            let conversation = try Self.openConversation(db, service: service, id)
+            var message = try Self.message(db, conversation: conversation, sid)
+            if let value = update.author { message.author = value }
+            if let value = update.body { message.body = value }
+            if let value = update.attributes { message.attributes = value }
+            if let value = update.subject { message.subject = value }
+            if let value = update.dateCreated { message.dateCreated = value }
+            message.dateUpdated = update.dateUpdated ?? now
+            try db.execute(sql: """
+                UPDATE messages SET author = ?, body = ?, attributes = ?, subject = ?, date_created = ?, date_updated = ? WHERE sid = ?
+                """, arguments: [message.author, message.body, message.attributes, message.subject, message.dateCreated,
+                                 message.dateUpdated, message.sid])
+            return message
+        }
+    }
+
+    /// Deletes a message, its receipts and any outbox rows not yet delivered.
+    public func deleteMessage(service: String, conversation id: String, _ sid: String) async throws(ConversationsError) {
+        try await write { db in
+            let conversation = try Self.openConversation(db, service: service, id)
+            let message = try Self.message(db, conversation: conversation, sid)
+            try db.execute(sql: "DELETE FROM messages WHERE sid = ?", arguments: [message.sid])
+        }
+    }
+
+    public func listMessages(service: String, conversation id: String, _ page: PageRequest) async throws(ConversationsError) -> Page<Message> {
+        try await read { db in
+            let conversation = try Self.conversation(db, service: service, id)
+            let page = try KeysetPage(select: "SELECT \(Columns.message), idx AS _key FROM messages WHERE conversation_sid = ?",
+                                      arguments: [conversation.sid], key: "idx").fetch(db, page, map: Message.init(row:))
+            return Page(items: try page.items.map { try Self.withDelivery(db, $0) }, next: page.next, previous: page.previous)
+        }
+    }
+
+    // MARK: receipts
+
+    public func receipts(service: String, conversation id: String, message sid: String, _ page: PageRequest) async throws(ConversationsError) -> Page<DeliveryReceipt> {
+        try await read { db in
+            let conversation = try Self.conversation(db, service: service, id)
+            let message = try Self.message(db, conversation: conversation, sid)
+            return try KeysetPage(select: "SELECT \(Columns.receipt), rowid AS _key FROM delivery_receipts WHERE message_sid = ?",
+                                  arguments: [message.sid], key: "rowid").fetch(db, page, map: DeliveryReceipt.init(row:))
+        }
+    }
+
+    public func receipt(service: String, conversation id: String, message sid: String, _ receiptSid: String) async throws(ConversationsError) -> DeliveryReceipt {
+        try await read { db in
+            let conversation = try Self.conversation(db, service: service, id)
+            let message = try Self.message(db, conversation: conversation, sid)
+            guard let row = try Row.fetchOne(db, sql: "SELECT \(Columns.receipt) FROM delivery_receipts WHERE sid = ? AND message_sid = ?",
+                                             arguments: [receiptSid, message.sid]) else {
+                throw ConversationsError.notFound("Receipt \(receiptSid)")
+            }
+            return DeliveryReceipt(row: row)
+        }
+    }
+
+    // MARK: outbox (for the bridge)
+
+    /// Outbox rows due at `now`, oldest first.
+    public func dueOutbox(limit: Int, now: UnixTime? = nil) async throws(ConversationsError) -> [OutboxEntry] {
+        let now = now ?? clock()
+        return try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE not_before <= ? ORDER BY id LIMIT ?", arguments: [now, limit])
+                .map(OutboxEntry.init(row:))
+        }
+    }
+
+    /// Every outbox row of a message (tests, diagnostics).
+    public func outbox(message: String) async throws(ConversationsError) -> [OutboxEntry] {
+        try await read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE message_sid = ? ORDER BY id", arguments: [message]).map(OutboxEntry.init(row:))
+        }
+    }
+
+    /// The carrier accepted the delivery: the receipt becomes `sent` with the carrier's id,
+    /// and the outbox row is gone — in one transaction.
+    public func completeDelivery(_ entry: OutboxEntry, channelMessageSid: String, provider: String?) async throws(ConversationsError) {
+        let now = clock()
+        try await write { db in
+            try db.execute(sql: "UPDATE delivery_receipts SET status = 'sent', channel_message_sid = ?, provider = ?, date_updated = ? WHERE sid = ?",
+                           arguments: [channelMessageSid, provider, now, entry.receiptSid])
+            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [entry.id])
+        }
+    }
+
+    /// Sets a receipt's status (a carrier receipt arrived, or delivery failed for good).
+    public func updateReceipt(_ receiptSid: String, status: DeliveryStatus, errorCode: Int = 0) async throws(ConversationsError) {
+        let now = clock()
+        try await write { db in
+            try db.execute(sql: "UPDATE delivery_receipts SET status = ?, error_code = ?, date_updated = ? WHERE sid = ?",
+                           arguments: [status.rawValue, errorCode, now, receiptSid])
+            if status == .failed || status == .undelivered {
+                try db.execute(sql: "DELETE FROM outbox WHERE receipt_sid = ?", arguments: [receiptSid])
+            }
+        }
+    }
+
+    /// Counts for diagnostics and the restart test: messages and outbox rows.
+    public func counts() async throws(ConversationsError) -> (messages: Int, outbox: Int) {
+        try await read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0)
+        }
+    }
+}

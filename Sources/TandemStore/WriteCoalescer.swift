@@ -1,0 +1,80 @@
+import Foundation
+import GRDB
+
+/// Group commit: write requests that arrive while a transaction is running wait and then run
+/// together in the next one, each in its own savepoint. A request's failure rolls back its
+/// savepoint only; a failed commit fails every request of the batch. Callers resume only
+/// after the commit, so "answered" means "on disk" (to the configured ``Durability``).
+final class WriteCoalescer: @unchecked Sendable {
+    private struct Job {
+        var run: (Database) throws -> any Sendable
+        var resume: (Result<any Sendable, any Error>) -> Void
+    }
+
+    private let pool: DatabasePool
+    private let lock = NSLock()
+    private var pending: [Job] = []
+    private var draining = false
+    private let queue = DispatchQueue(label: "tandem.store.writer", qos: .userInitiated)
+    /// The largest batch one transaction takes (keeps commit latency bounded under load).
+    private let maxBatch = 512
+
+    init(pool: DatabasePool) { self.pool = pool }
+
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            let job = Job(run: { db in try work(db) }, resume: { result in
+                continuation.resume(with: result.map { $0 as! T })
+            })
+            lock.lock()
+            pending.append(job)
+            let start = !draining
+            draining = true
+            lock.unlock()
+            if start { queue.async { self.drain() } }
+        }
+    }
+
+    private func drain() {
+        while true {
+            lock.lock()
+            if pending.isEmpty {
+                draining = false
+                lock.unlock()
+                return
+            }
+            let take = min(pending.count, maxBatch)
+            let batch = Array(pending.prefix(take))
+            pending.removeFirst(take)
+            lock.unlock()
+            run(batch)
+        }
+    }
+
+    private func run(_ batch: [Job]) {
+        var results: [Result<any Sendable, any Error>] = []
+        results.reserveCapacity(batch.count)
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    for job in batch {
+                        var value: (any Sendable)?
+                        do {
+                            try db.inSavepoint {
+                                value = try job.run(db)
+                                return .commit
+                            }
+                            results.append(.success(value!))
+                        } catch {
+                            results.append(.failure(error))
+                        }
+                    }
+                    return .commit
+                }
+            }
+        } catch {
+            results = batch.map { _ in .failure(error) }
+        }
+        for (job, result) in zip(batch, results) { job.resume(result) }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import TandemStore
+
+/// The optional configuration file of `tandem serve` (JSON). Command-line options win over
+/// environment variables, which win over the file, which wins over the defaults.
+///
+/// ```json
+/// {
+///   "http": { "host": "127.0.0.1", "port": 8080, "publicBaseURL": "https://tandem.example.net" },
+///   "database": { "path": "tandem.db", "durability": "full" },
+///   "api": { "accountSid": "AC…", "authToken": "…", "apiKeys": [ { "sid": "SK…", "secret": "…" } ] }
+/// }
+/// ```
+struct ServeConfigurationFile: Decodable {
+    struct HTTP: Decodable { var host: String?; var port: Int?; var publicBaseURL: String? }
+    struct DatabaseSection: Decodable { var path: String?; var durability: String? }
+    struct APIKey: Decodable { var sid: String; var secret: String }
+    struct API: Decodable { var accountSid: String?; var authToken: String?; var apiKeys: [APIKey]? }
+    var http: HTTP?
+    var database: DatabaseSection?
+    var api: API?
+
+    static let knownKeys: [String: Set<String>] = [
+        "": ["http", "database", "api"],
+        "http": ["host", "port", "publicBaseURL"],
+        "database": ["path", "durability"],
+        "api": ["accountSid", "authToken", "apiKeys"],
+    ]
+
+    /// Reads and checks the file: unknown keys are errors (a typo must not be silently ignored).
+    static func load(path: String) throws -> ServeConfigurationFile {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError("cannot read configuration file \(path)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ConfigurationError("\(path) is not a JSON object")
+        }
+        var problems: [String] = []
+        for key in object.keys where !(knownKeys[""]!.contains(key)) { problems.append("unknown key '\(key)'") }
+        for (section, keys) in knownKeys where !section.isEmpty {
+            if let inner = object[section] as? [String: Any] {
+                for key in inner.keys where !keys.contains(key) { problems.append("unknown key '\(section).\(key)'") }
+            }
+        }
+        if !problems.isEmpty { throw ConfigurationError("\(path): " + problems.joined(separator: "; ")) }
+        do {
+            return try JSONDecoder().decode(ServeConfigurationFile.self, from: data)
+        } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
+            let where_ = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ConfigurationError("\(path): '\(where_)' has the wrong type: \(context.debugDescription)")
+        } catch let DecodingError.keyNotFound(key, context) {
+            let where_ = (context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
+            throw ConfigurationError("\(path): '\(where_)' is required")
+        }
+    }
+}
+
+struct ConfigurationError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
