@@ -119,6 +119,12 @@ let package = Package(
         .testTarget(name: "TandemCLITests", swiftSettings: swiftSettings),
         .testTarget(name: "SIPTests", dependencies: ["SIP"], swiftSettings: swiftSettings),
         .testTarget(name: "ConversationsTests", dependencies: ["Conversations"], swiftSettings: swiftSettings),
+        // Runs the built `tandem serve` and drives it over HTTP, with the official twilio client too.
+        .testTarget(
+            name: "ConversationsAPIIntegrationTests",
+            dependencies: ["Conversations", "TandemStore"],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TandemStoreTests",
             dependencies: ["Conversations", "TandemStore", .product(name: "GRDB", package: "GRDB.swift")],

@@ -75,6 +75,7 @@ public enum ISODuration {
         var inTime = false
         var number = ""
         var sawComponent = false
+        var sawTimeComponent = false
         for c in chars {
             switch c {
             case "T":
@@ -87,6 +88,7 @@ public enum ISODuration {
                 guard let n = Int64(number) else { return nil }
                 number = ""
                 sawComponent = true
+                if inTime { sawTimeComponent = true }
                 switch (c, inTime) {
                 case ("W", false): total += n * 604_800
                 case ("D", false): total += n * 86_400
@@ -99,7 +101,7 @@ public enum ISODuration {
                 return nil
             }
         }
-        guard sawComponent, number.isEmpty else { return nil }
+        guard sawComponent, number.isEmpty, !inTime || sawTimeComponent else { return nil }
         return total
     }
 

@@ -1,6 +1,7 @@
 import Conversations
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Who may call the API: the account SID with its auth token, or API key SID/secret pairs
 /// mapped to the account (HTTP Basic, as the mirrored API and its client libraries use).
@@ -61,12 +62,17 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as ConversationsError {
             return APIResponse.error(error)
-        } catch let error as HTTPError where error.status == .notFound {
-            return APIResponse.error(.notFound(request.uri.path))
-        } catch let error as HTTPError where error.status == .contentTooLarge {
+        } catch is NIOTooManyBytesError {
             return APIResponse.error(.bodyTooLarge(limit: APIResponse.maxBody))
-        } catch let error as HTTPError where error.status == .methodNotAllowed {
-            return APIResponse.error(.init(code: 20004, status: 405, message: "Method \(request.method) not allowed on \(request.uri.path)"))
+        } catch let error as any HTTPResponseError {
+            switch error.status {
+            case .notFound: return APIResponse.error(.notFound(request.uri.path))
+            case .contentTooLarge: return APIResponse.error(.bodyTooLarge(limit: APIResponse.maxBody))
+            case .methodNotAllowed:
+                return APIResponse.error(.init(code: 20004, status: 405, message: "Method \(request.method) not allowed on \(request.uri.path)"))
+            default:
+                return APIResponse.error(.init(code: error.status.code * 100, status: error.status.code, message: error.status.reasonPhrase))
+            }
         }
     }
 }

@@ -29,10 +29,13 @@ public enum TandemHTTP {
         return router
     }
 
-    public static func application(host: String, port: Int, conversations: ConversationsAPI? = nil, logger: Logger) -> some ApplicationProtocol {
+    /// The application; `onListening` gets the bound port (useful with port 0).
+    public static func application(host: String, port: Int, conversations: ConversationsAPI? = nil, logger: Logger,
+                                   onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> some ApplicationProtocol {
         Application(
             router: router(conversations: conversations),
             configuration: .init(address: .hostname(host, port: port), serverName: "tandem/\(version)"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
             logger: logger
         )
     }

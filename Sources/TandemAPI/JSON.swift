@@ -17,7 +17,7 @@ indirect enum JSON: Sendable {
     func write(into buffer: inout ByteBuffer) {
         switch self {
         case .null: buffer.writeStaticString("null")
-        case .bool(let value): value ? buffer.writeStaticString("true") : buffer.writeStaticString("false")
+        case .bool(let value): buffer.writeStaticString(value ? "true" : "false")
         case .int(let value): buffer.writeString(String(value))
         case .string(let value): JSON.writeEscaped(value, into: &buffer)
         case .array(let items):

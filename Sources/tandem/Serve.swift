@@ -46,7 +46,7 @@ struct Serve: AsyncParsableCommand {
     var logLevel: String = "info"
 
     func validate() throws {
-        if let port, !(1...65535).contains(port) { throw ValidationError("--port must be 1...65535, got \(port)") }
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0...65535 (0: any free port), got \(port)") }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -67,8 +67,13 @@ struct Serve: AsyncParsableCommand {
         }
 
         let host = host ?? file?.http?.host ?? "127.0.0.1"
-        let port = port ?? file?.http?.port ?? 8080
-        guard (1...65535).contains(port) else { throw ValidationError("http.port must be 1...65535, got \(port)") }
+        var port = port ?? file?.http?.port ?? 8080
+        guard (0...65535).contains(port) else { throw ValidationError("http.port must be 0...65535, got \(port)") }
+        if port == 0 {
+            // Any free port: found before the URLs are fixed, since they carry it.
+            guard let free = freePort(host: host) else { throw ValidationError("no free port on \(host)") }
+            port = free
+        }
         let base = publicBaseURL ?? file?.http?.publicBaseURL ?? "http://\(host):\(port)"
         guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw ValidationError("public base URL must be an absolute http(s) URL, got \(base)")
@@ -126,10 +131,14 @@ struct Serve: AsyncParsableCommand {
         let api = ConversationsAPI(store: store, credentials: APICredentials(accountSid: account, authToken: token, apiKeys: keys), baseURL: base)
         logger.notice("tandem \(TandemHTTP.version) serving http://\(host):\(port) (public \(base)), database \(databasePath), durability \(durability.rawValue), default service \(store.defaultServiceSid)")
 
-        let timerLogger = logger, appLogger = logger
+        let timerLogger = logger, appLogger = logger, listenPort = port
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
-                try await TandemHTTP.application(host: host, port: port, conversations: api, logger: appLogger).runService()
+                try await TandemHTTP.application(host: host, port: listenPort, conversations: api, logger: appLogger) { bound in
+                    // One machine-readable line for scripts and tests (the port matters with --port 0).
+                    FileHandle.standardOutput.write(Data("READY http=\(bound)\n".utf8))
+                    appLogger.notice("listening on http://\(host):\(bound)")
+                }.runService()
             }
             group.addTask {
                 // The conversation timers: active → inactive → closed when due.
@@ -149,4 +158,25 @@ struct Serve: AsyncParsableCommand {
         }
         try store.close()
     }
+}
+
+/// A port the kernel considers free on `host` now (bound, read back, released).
+func freePort(host: String) -> Int? {
+    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = 0
+    guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return nil }
+    let bound = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+    guard bound == 0 else { return nil }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let named = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    guard named == 0 else { return nil }
+    return Int(UInt16(bigEndian: address.sin_port))
 }
