@@ -69,6 +69,8 @@ let package = Package(
             dependencies: [
                 "Conversations",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // The message-append hot path binds and steps GRDB's prepared statements directly.
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings

@@ -3,6 +3,12 @@
 // configurations, roles, and the rules that hold between them. It knows nothing of SMPP, SIP,
 // HTTP or SQLite: `TandemStore` keeps these values, `TandemAPI` renders them.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The kinds of resource identifiers (SIDs) of the API style Tandem mirrors: two letters and
 /// 32 lowercase hex digits, e.g. `CH6f0e…`.
 public enum SIDPrefix: String, Sendable, CaseIterable {
@@ -23,22 +29,34 @@ public enum SIDPrefix: String, Sendable, CaseIterable {
 }
 
 public enum SID {
-    /// A new random SID: the prefix and 128 random bits as 32 lowercase hex digits.
+    /// A new SID: the prefix, then 12 hex digits of milliseconds since 1970 and 20 random hex
+    /// digits (80 bits). Time first keeps new rows at the right edge of every SID index, so a
+    /// batch of inserts dirties a few pages instead of one page per row; 80 random bits per
+    /// millisecond keep SIDs unguessable and collision-free in practice.
     public static func make(_ prefix: SIDPrefix) -> String {
         var generator = SystemRandomNumberGenerator()
-        return make(prefix, using: &generator)
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        let milliseconds = UInt64(now.tv_sec) &* 1000 &+ UInt64(now.tv_nsec / 1_000_000)
+        return make(prefix, milliseconds: milliseconds, using: &generator)
     }
 
-    public static func make(_ prefix: SIDPrefix, using generator: inout some RandomNumberGenerator) -> String {
+    public static func make(_ prefix: SIDPrefix, milliseconds: UInt64, using generator: inout some RandomNumberGenerator) -> String {
         let hex: [UInt8] = Array("0123456789abcdef".utf8)
         var bytes = [UInt8](prefix.rawValue.utf8)
         bytes.reserveCapacity(34)
-        for _ in 0..<2 {
-            var word = generator.next()
-            for _ in 0..<16 {
-                bytes.append(hex[Int(word & 0xF)])
-                word >>= 4
-            }
+        for shift in stride(from: 44, through: 0, by: -4) {
+            bytes.append(hex[Int((milliseconds >> UInt64(shift)) & 0xF)])
+        }
+        var word = generator.next()
+        for _ in 0..<16 {
+            bytes.append(hex[Int(word & 0xF)])
+            word >>= 4
+        }
+        word = generator.next()
+        for _ in 0..<4 {
+            bytes.append(hex[Int(word & 0xF)])
+            word >>= 4
         }
         return String(decoding: bytes, as: UTF8.self)
     }

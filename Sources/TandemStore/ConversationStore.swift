@@ -41,6 +41,9 @@ public final class ConversationStore: Sendable {
         let synchronous = durability == .full ? "FULL" : "NORMAL"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
+            // 64 MiB of page cache per connection: a batch's dirty pages never spill mid-transaction.
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         configuration.label = "tandem"
         let pool = try DatabasePool(path: path, configuration: configuration)
@@ -148,7 +151,7 @@ public final class ConversationStore: Sendable {
 
     /// First start: the default service (with its default roles) and the account configuration.
     static func seed(_ db: Database, now: UnixTime) throws -> String {
-        if let json = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = 'account'"),
+        if let json = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = 'account'")),
            let configuration = try? JSONDecoder().decode(AccountConfiguration.self, from: Data(json.utf8)) {
             return configuration.defaultChatServiceSid
         }
@@ -183,7 +186,7 @@ public final class ConversationStore: Sendable {
     }
 
     static func loadSetting<T: Decodable>(_ db: Database, key: String, as type: T.Type) throws -> T? {
-        guard let json = try String.fetchOne(db, sql: "SELECT value FROM settings WHERE key = ?", arguments: [key]) else { return nil }
+        guard let json = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM settings WHERE key = ?"), arguments: [key]) else { return nil }
         return try JSONDecoder().decode(T.self, from: Data(json.utf8))
     }
 
@@ -210,6 +213,12 @@ public final class ConversationStore: Sendable {
             logger.error("store read failed: \(error)")
             throw .storeFailed(String(describing: error))
         }
+    }
+
+    /// Write transactions so far and the requests they carried (group commit's batching).
+    public var writeStatistics: (transactions: Int, requests: Int) {
+        let s = writer.statistics
+        return (s.transactions, s.jobs)
     }
 
     /// Closes the database (the WAL is checkpointed). Pending writes finish first.

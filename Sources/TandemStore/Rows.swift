@@ -36,29 +36,29 @@ extension Service {
     }
 }
 
+// The hot-path values read their columns by position (the order of `Columns`): reading by
+// name costs a case-insensitive lookup per column.
+
 extension Conversation {
+    /// From a row of `Columns.conversation` (extra columns may follow).
     init(row: Row) {
         self.init(
-            sid: row["sid"], serviceSid: row["service_sid"], messagingServiceSid: row["messaging_service_sid"],
-            friendlyName: row["friendly_name"], uniqueName: row["unique_name"], attributes: row["attributes"],
-            state: ConversationState(rawValue: row["state"]) ?? .active,
-            timers: ConversationTimers(inactiveAfter: row["timer_inactive"], closedAfter: row["timer_closed"],
-                                       dateInactive: row["date_inactive"], dateClosed: row["date_closed"]),
-            dateCreated: row["date_created"], dateUpdated: row["date_updated"], createdBy: row["created_by"])
+            sid: row[0], serviceSid: row[1], messagingServiceSid: row[2], friendlyName: row[3], uniqueName: row[4],
+            attributes: row[5], state: ConversationState(rawValue: row[6]) ?? .active,
+            timers: ConversationTimers(inactiveAfter: row[7], closedAfter: row[8], dateInactive: row[9], dateClosed: row[10]),
+            dateCreated: row[12], dateUpdated: row[13], createdBy: row[11])
     }
 }
 
 extension Participant {
+    /// From a row of `Columns.participant` (extra columns may follow).
     init(row: Row) {
-        let type: String? = row["binding_type"]
-        let binding = type.map {
-            MessagingBinding(type: $0, address: row["address"], proxyAddress: row["proxy_address"], projectedAddress: row["projected_address"])
-        }
+        let type: String? = row[4]
+        let binding = type.map { MessagingBinding(type: $0, address: row[5], proxyAddress: row[6], projectedAddress: row[7]) }
         self.init(
-            sid: row["sid"], conversationSid: row["conversation_sid"], serviceSid: row["service_sid"], identity: row["identity"],
-            binding: binding, attributes: row["attributes"], roleSid: row["role_sid"],
-            lastReadMessageIndex: row["last_read_index"], lastReadTimestamp: row["last_read_timestamp"],
-            notificationLevel: row["notification_level"], dateCreated: row["date_created"], dateUpdated: row["date_updated"])
+            sid: row[0], conversationSid: row[1], serviceSid: row[2], identity: row[3], binding: binding, attributes: row[8],
+            roleSid: row[9], lastReadMessageIndex: row[10], lastReadTimestamp: row[11], notificationLevel: row[12],
+            dateCreated: row[13], dateUpdated: row[14])
     }
 }
 
@@ -71,14 +71,13 @@ struct StoredMedia: Codable {
 
 extension Message {
     init(row: Row) {
-        let mediaJSON: String? = row["media"]
+        let mediaJSON: String? = row[8]
         let media = mediaJSON.flatMap { try? JSONDecoder().decode([StoredMedia].self, from: Data($0.utf8)) }
             .map { $0.map { MediaItem(sid: $0.sid, contentType: $0.content_type, filename: $0.filename, size: $0.size) } }
         self.init(
-            sid: row["sid"], conversationSid: row["conversation_sid"], serviceSid: row["service_sid"], index: row["idx"],
-            author: row["author"], body: row["body"], attributes: row["attributes"], participantSid: row["participant_sid"],
-            media: media, subject: row["subject"], contentSid: row["content_sid"],
-            dateCreated: row["date_created"], dateUpdated: row["date_updated"])
+            sid: row[0], conversationSid: row[1], serviceSid: row[2], index: row[3], author: row[4], body: row[5],
+            attributes: row[6], participantSid: row[7], media: media, subject: row[9], contentSid: row[10],
+            dateCreated: row[11], dateUpdated: row[12])
     }
 }
 

@@ -50,7 +50,7 @@ extension ConversationStore {
         guard let identity = draft.identity else { throw ConversationsError.missingParameter("Identity") }
         return try await write { db in
             _ = try Self.service(db, service)
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM users WHERE service_sid = ? AND identity = ?", arguments: [service, identity]) != nil {
+            if try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM users WHERE service_sid = ? AND identity = ?"), arguments: [service, identity]) != nil {
                 throw ConversationsError.userExists(identity)
             }
             let defaultRole = try Self.serviceConfiguration(db, service).defaultChatServiceRoleSid
@@ -68,7 +68,7 @@ extension ConversationStore {
     /// The user with this SID or identity.
     static func user(_ db: Database, service: String, _ id: String) throws -> User {
         let column = SID.isValid(id, prefix: .user) ? "sid" : "identity"
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(Columns.user) FROM users WHERE service_sid = ? AND \(column) = ?",
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.user) FROM users WHERE service_sid = ? AND \(column) = ?"),
                                          arguments: [service, id]) else {
             throw ConversationsError.notFound("User \(id)")
         }
@@ -114,7 +114,7 @@ extension ConversationStore {
         let conversation = try conversation(db, service: user.serviceSid, participant.conversationSid)
         var unread: Int?
         if let horizon = participant.lastReadMessageIndex {
-            unread = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages WHERE conversation_sid = ? AND idx > ?",
+            unread = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM messages WHERE conversation_sid = ? AND idx > ?"),
                                       arguments: [conversation.sid, horizon])
         }
         return UserConversation(user: user, participant: participant, conversation: conversation, unreadMessagesCount: unread)
@@ -132,7 +132,7 @@ extension ConversationStore {
 
     static func userParticipantRow(_ db: Database, service: String, user: User, conversation: String) throws -> Row {
         let conversation = try Self.conversation(db, service: service, conversation)
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(Columns.participant) FROM participants WHERE conversation_sid = ? AND identity = ?",
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.participant) FROM participants WHERE conversation_sid = ? AND identity = ?"),
                                          arguments: [conversation.sid, user.identity]) else {
             throw ConversationsError.notFound("User conversation \(conversation.sid)")
         }
@@ -186,7 +186,7 @@ extension ConversationStore {
                 let participant = Participant(row: row)
                 let conversation = try Self.conversation(db, service: service, participant.conversationSid)
                 let userSid = try participant.identity.flatMap {
-                    try String.fetchOne(db, sql: "SELECT sid FROM users WHERE service_sid = ? AND identity = ?", arguments: [service, $0])
+                    try String.fetchOne(db.cachedStatement(sql: "SELECT sid FROM users WHERE service_sid = ? AND identity = ?"), arguments: [service, $0])
                 }
                 return ParticipantConversation(participant: participant, conversation: conversation, userSid: userSid)
             }
@@ -210,7 +210,7 @@ extension ConversationStore {
     }
 
     static func role(_ db: Database, service: String, _ sid: String) throws -> Role {
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(Columns.role) FROM roles WHERE service_sid = ? AND sid = ?", arguments: [service, sid]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.role) FROM roles WHERE service_sid = ? AND sid = ?"), arguments: [service, sid]) else {
             throw ConversationsError.notFound("Role \(sid)")
         }
         return Role(row: row)
@@ -255,7 +255,7 @@ extension ConversationStore {
         guard let address = draft.address else { throw ConversationsError.missingParameter("Address") }
         let defaultService = defaultServiceSid
         return try await write { db in
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM address_configurations WHERE type = ? AND address = ?", arguments: [type, address]) != nil {
+            if try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM address_configurations WHERE type = ? AND address = ?"), arguments: [type, address]) != nil {
                 throw ConversationsError.addressConfigurationExists(address)
             }
             var configuration = AddressConfiguration(sid: SID.make(.addressConfiguration), type: type, address: address,
@@ -288,7 +288,7 @@ extension ConversationStore {
 
     static func addressConfiguration(_ db: Database, _ id: String) throws -> AddressConfiguration {
         let column = SID.isValid(id, prefix: .addressConfiguration) ? "sid" : "address"
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(Columns.address) FROM address_configurations WHERE \(column) = ?", arguments: [id]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.address) FROM address_configurations WHERE \(column) = ?"), arguments: [id]) else {
             throw ConversationsError.notFound("AddressConfiguration \(id)")
         }
         return AddressConfiguration(row: row)
@@ -301,7 +301,7 @@ extension ConversationStore {
     /// The configuration of one of our numbers for inbound traffic of `type` (the bridge's lookup).
     public func addressConfiguration(type: String, address: String) async throws(ConversationsError) -> AddressConfiguration? {
         try await read { db in
-            try Row.fetchOne(db, sql: "SELECT \(Columns.address) FROM address_configurations WHERE type = ? AND address = ?",
+            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.address) FROM address_configurations WHERE type = ? AND address = ?"),
                              arguments: [type, address]).map(AddressConfiguration.init(row:))
         }
     }
@@ -368,7 +368,7 @@ extension ConversationStore {
     }
 
     static func serviceConfiguration(_ db: Database, _ service: String) throws -> ServiceConfiguration {
-        guard let row = try Row.fetchOne(db, sql: "SELECT configuration FROM services WHERE sid = ?", arguments: [service]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT configuration FROM services WHERE sid = ?"), arguments: [service]) else {
             throw ConversationsError.notFound("Service \(service)")
         }
         let json: String? = row["configuration"]
@@ -393,7 +393,7 @@ extension ConversationStore {
     }
 
     static func serviceWebhooks(_ db: Database, _ service: String) throws -> WebhookConfiguration {
-        guard let row = try Row.fetchOne(db, sql: "SELECT webhooks FROM services WHERE sid = ?", arguments: [service]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT webhooks FROM services WHERE sid = ?"), arguments: [service]) else {
             throw ConversationsError.notFound("Service \(service)")
         }
         let json: String? = row["webhooks"]
@@ -420,7 +420,7 @@ extension ConversationStore {
         guard let target = draft.target else { throw ConversationsError.missingParameter("Target") }
         return try await write { db in
             let conversation = try Self.openConversation(db, service: service, id)
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM webhooks WHERE conversation_sid = ?", arguments: [conversation.sid]) ?? 0
+            let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM webhooks WHERE conversation_sid = ?"), arguments: [conversation.sid]) ?? 0
             if count >= ConversationLimits.webhooksPerConversation { throw ConversationsError.tooManyWebhooks }
             let webhook = ScopedWebhook(sid: SID.make(.webhook), conversationSid: conversation.sid, serviceSid: service, target: target,
                                         url: draft.url, method: draft.method ?? (draft.url == nil ? nil : "POST"),
@@ -436,7 +436,7 @@ extension ConversationStore {
     }
 
     static func webhook(_ db: Database, conversation: Conversation, _ sid: String) throws -> ScopedWebhook {
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(Columns.webhook) FROM webhooks WHERE sid = ? AND conversation_sid = ?",
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.webhook) FROM webhooks WHERE sid = ? AND conversation_sid = ?"),
                                          arguments: [sid, conversation.sid]) else {
             throw ConversationsError.notFound("Webhook \(sid)")
         }

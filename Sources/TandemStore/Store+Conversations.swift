@@ -92,7 +92,7 @@ extension ConversationStore {
     }
 
     static func service(_ db: Database, _ sid: String) throws -> Service {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM services WHERE sid = ?", arguments: [sid]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM services WHERE sid = ?"), arguments: [sid]) else {
             throw ConversationsError.notFound("Service \(sid)")
         }
         return Service(row: row)
@@ -160,7 +160,7 @@ extension ConversationStore {
     }
 
     static func conversationRow(_ db: Database, service: String, uniqueName: String) throws -> Row? {
-        try Row.fetchOne(db, sql: "SELECT \(Columns.conversation) FROM conversations WHERE service_sid = ? AND unique_name = ?",
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.conversation) FROM conversations WHERE service_sid = ? AND unique_name = ?"),
                          arguments: [service, uniqueName])
     }
 
@@ -168,7 +168,7 @@ extension ConversationStore {
     static func conversation(_ db: Database, service: String, _ id: String) throws -> Conversation {
         let row: Row?
         if SID.isValid(id, prefix: .conversation) {
-            row = try Row.fetchOne(db, sql: "SELECT \(Columns.conversation) FROM conversations WHERE sid = ? AND service_sid = ?",
+            row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.conversation) FROM conversations WHERE sid = ? AND service_sid = ?"),
                                    arguments: [id, service])
         } else {
             row = try conversationRow(db, service: service, uniqueName: id)
@@ -253,12 +253,12 @@ extension ConversationStore {
     public func fireTimers(now: UnixTime? = nil) async throws(ConversationsError) -> [(sid: String, state: ConversationState)] {
         let now = now ?? clock()
         return try await write { db in
-            let rows = try Row.fetchAll(db, sql: """
+            let rows = try Row.fetchAll(db.cachedStatement(sql: """
                 SELECT \(Columns.conversation) FROM conversations
                 WHERE state != 'closed' AND ((date_closed IS NOT NULL AND date_closed <= ?)
                    OR (state = 'active' AND date_inactive IS NOT NULL AND date_inactive <= ?))
                 LIMIT 1000
-                """, arguments: [now, now])
+                """), arguments: [now, now])
             var changed: [(sid: String, state: ConversationState)] = []
             for row in rows {
                 var conversation = Conversation(row: row)
@@ -297,16 +297,16 @@ extension ConversationStore {
             guard let proxy = draft.proxyAddress, !proxy.isEmpty else { throw ConversationsError.proxyAddressMissing }
             if address == proxy { throw ConversationsError.addressEqualsProxy }
             binding = MessagingBinding(type: "sms", address: address, proxyAddress: proxy, projectedAddress: draft.projectedAddress)
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM participants WHERE conversation_sid = ? AND address = ?",
+            if try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM participants WHERE conversation_sid = ? AND address = ?"),
                                 arguments: [conversation.sid, address]) != nil {
                 throw ConversationsError.participantExists(address)
             }
-            if let holder = try String.fetchOne(db, sql: """
+            if let holder = try String.fetchOne(db.cachedStatement(sql: """
                 SELECT conversation_sid FROM participants WHERE service_sid = ? AND address = ? AND proxy_address = ? AND binding_open = 1
-                """, arguments: [conversation.serviceSid, address, proxy]) {
+                """), arguments: [conversation.serviceSid, address, proxy]) {
                 throw ConversationsError.bindingInUse(address: address, proxyAddress: proxy, conversation: holder)
             }
-            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM participants WHERE conversation_sid = ? AND address IS NOT NULL",
+            let count = try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM participants WHERE conversation_sid = ? AND address IS NOT NULL"),
                                          arguments: [conversation.sid]) ?? 0
             if count >= ConversationLimits.messagingParticipants {
                 throw ConversationsError.tooManyMessagingParticipants(limit: ConversationLimits.messagingParticipants)
@@ -318,7 +318,7 @@ extension ConversationStore {
             throw ConversationsError.invalidParameter("Identity", "a participant needs Identity or MessagingBinding.Address")
         }
         if let identity = draft.identity,
-           try Row.fetchOne(db, sql: "SELECT 1 FROM participants WHERE conversation_sid = ? AND identity = ?",
+           try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM participants WHERE conversation_sid = ? AND identity = ?"),
                             arguments: [conversation.sid, identity]) != nil {
             throw ConversationsError.participantExists(identity)
         }
@@ -343,7 +343,7 @@ extension ConversationStore {
     /// The participant with this SID or identity in the conversation.
     static func participant(_ db: Database, conversation: Conversation, _ id: String) throws -> Participant {
         let column = SID.isValid(id, prefix: .participant) ? "sid" : "identity"
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(Columns.participant) FROM participants WHERE conversation_sid = ? AND \(column) = ?",
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.participant) FROM participants WHERE conversation_sid = ? AND \(column) = ?"),
                                          arguments: [conversation.sid, id]) else {
             throw ConversationsError.notFound("Participant \(id)")
         }
@@ -369,7 +369,7 @@ extension ConversationStore {
 
     static func apply(_ update: ParticipantUpdate, to participant: inout Participant, in db: Database, conversation: Conversation, now: UnixTime) throws {
         if let identity = update.identity, identity != participant.identity {
-            if try Row.fetchOne(db, sql: "SELECT 1 FROM participants WHERE conversation_sid = ? AND identity = ?",
+            if try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM participants WHERE conversation_sid = ? AND identity = ?"),
                                 arguments: [conversation.sid, identity]) != nil {
                 throw ConversationsError.participantExists(identity)
             }
@@ -377,9 +377,9 @@ extension ConversationStore {
         }
         if let proxy = update.proxyAddress, var binding = participant.binding, let address = binding.address, proxy != binding.proxyAddress {
             if proxy == address { throw ConversationsError.addressEqualsProxy }
-            if let holder = try String.fetchOne(db, sql: """
+            if let holder = try String.fetchOne(db.cachedStatement(sql: """
                 SELECT conversation_sid FROM participants WHERE service_sid = ? AND address = ? AND proxy_address = ? AND binding_open = 1
-                """, arguments: [conversation.serviceSid, address, proxy]) {
+                """), arguments: [conversation.serviceSid, address, proxy]) {
                 throw ConversationsError.bindingInUse(address: address, proxyAddress: proxy, conversation: holder)
             }
             binding.proxyAddress = proxy
@@ -427,9 +427,9 @@ extension ConversationStore {
     /// The open conversation an inbound message from `address` to our `proxyAddress` belongs to.
     public func conversationForBinding(service: String, address: String, proxyAddress: String) async throws(ConversationsError) -> (Conversation, Participant)? {
         try await read { db in
-            guard let row = try Row.fetchOne(db, sql: """
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: """
                 SELECT \(Columns.participant) FROM participants WHERE service_sid = ? AND address = ? AND proxy_address = ? AND binding_open = 1
-                """, arguments: [service, address, proxyAddress]) else { return nil }
+                """), arguments: [service, address, proxyAddress]) else { return nil }
             let participant = Participant(row: row)
             return (try Self.conversation(db, service: service, participant.conversationSid), participant)
         }

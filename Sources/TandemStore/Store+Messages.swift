@@ -33,28 +33,57 @@ extension ConversationStore {
     }
 
     static func appendMessage(_ db: Database, service: String, conversation id: String, _ draft: MessageDraft, now: UnixTime) throws -> Message {
-        var conversation = try openConversation(db, service: service, id)
-        let participants = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT \(Columns.participant) FROM participants WHERE conversation_sid = ?"),
-            arguments: [conversation.sid]).map(Participant.init(row:))
+        // The conversation and its next index in one read (by SID or unique_name).
+        let byName = !SID.isValid(id, prefix: .conversation)
+        let find = try RawStatement(db, "SELECT \(Columns.conversation), next_index FROM conversations WHERE "
+                                    + (byName ? "unique_name = ?" : "sid = ?") + " AND service_sid = ?")
+        find.bind(1, id)
+        find.bind(2, service)
+        guard try find.step() else {
+            find.reset()
+            throw ConversationsError.notFound("Conversation \(id)")
+        }
+        var conversation = Conversation(
+            sid: find.text(0)!, serviceSid: find.text(1)!, messagingServiceSid: find.text(2), friendlyName: find.text(3),
+            uniqueName: find.text(4), attributes: find.text(5) ?? "{}", state: ConversationState(rawValue: find.text(6) ?? "") ?? .active,
+            timers: ConversationTimers(inactiveAfter: find.int64(7), closedAfter: find.int64(8), dateInactive: find.int64(9),
+                                       dateClosed: find.int64(10)),
+            dateCreated: find.int64(12) ?? 0, dateUpdated: find.int64(13) ?? 0, createdBy: find.text(11))
+        let index = Int(find.int64(14) ?? 0)
+        find.reset()
+        if conversation.state == .closed { throw ConversationsError.conversationClosed(conversation.sid) }
+
+        // Who is in it: (sid, identity, address, proxy_address).
+        let members = try RawStatement(db, "SELECT sid, identity, address, proxy_address FROM participants WHERE conversation_sid = ?")
+        members.bind(1, conversation.sid)
+        var participants: [(sid: String, identity: String?, address: String?, proxy: String?)] = []
+        while try members.step() {
+            participants.append((members.text(0)!, members.text(1), members.text(2), members.text(3)))
+        }
+        members.reset()
         let author = draft.author ?? "system"
-        let authorParticipant = participants.first { $0.identity == author || $0.binding?.address == author }
-        let recipients = participants.filter { $0.isMessaging && $0.sid != authorParticipant?.sid }
+        let authorParticipant = participants.first { $0.identity == author || $0.address == author }
+        let recipients = participants.filter { $0.address != nil && $0.sid != authorParticipant?.sid }
         if let body = draft.body {
-            let hasSMS = participants.contains { $0.isMessaging }
+            let hasSMS = participants.contains { $0.address != nil }
             let limit = hasSMS ? ConversationLimits.smsBody : ConversationLimits.chatBody
             if body.count > limit {
                 if hasSMS { throw ConversationsError.bodyTooLong(limit: limit) }
                 throw ConversationsError.invalidParameter("Body", "longer than \(limit) characters")
             }
         }
-        let index = try Int.fetchOne(db.cachedStatement(sql: "SELECT next_index FROM conversations WHERE sid = ?"), arguments: [conversation.sid]) ?? 0
+
         if conversation.state == .inactive { conversation.state = .active }
         conversation.timers = ConversationLifecycle.schedule(conversation.timers, state: conversation.state, activityAt: now)
-        try db.cachedStatement(sql: """
-            UPDATE conversations SET next_index = ?, state = ?, date_inactive = ?, date_closed = ?, date_updated = ? WHERE sid = ?
-            """).execute(arguments: [index + 1, conversation.state.rawValue, conversation.timers.dateInactive,
-                                     conversation.timers.dateClosed, now, conversation.sid])
+        let bump = try RawStatement(db, "UPDATE conversations SET next_index = ?, state = ?, date_inactive = ?, date_closed = ?, date_updated = ? WHERE sid = ?")
+        bump.bind(1, Int64(index + 1))
+        bump.bind(2, conversation.state.rawValue)
+        bump.bind(3, conversation.timers.dateInactive)
+        bump.bind(4, conversation.timers.dateClosed)
+        bump.bind(5, now)
+        bump.bind(6, conversation.sid)
+        try bump.run()
+
         let created = draft.dateCreated ?? now
         let message = Message(
             sid: SID.make(.message), conversationSid: conversation.sid, serviceSid: conversation.serviceSid, index: index,
@@ -65,29 +94,38 @@ extension ConversationStore {
         let media = try draft.media.map { items in
             try encodeJSON(items.map { StoredMedia(sid: $0.sid, content_type: $0.contentType, filename: $0.filename, size: $0.size) })
         }
-        try db.cachedStatement(sql: """
+        let insert = try RawStatement(db, """
             INSERT INTO messages(sid, conversation_sid, service_sid, idx, author, body, attributes, participant_sid, media, subject,
                 content_sid, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [message.sid, message.conversationSid, message.serviceSid, index, author, message.body,
-                                     message.attributes, message.participantSid, media, message.subject, message.contentSid,
-                                     message.dateCreated, message.dateUpdated])
+            """)
+        insert.bind(1, message.sid); insert.bind(2, message.conversationSid); insert.bind(3, message.serviceSid)
+        insert.bind(4, Int64(index)); insert.bind(5, author); insert.bind(6, message.body); insert.bind(7, message.attributes)
+        insert.bind(8, message.participantSid); insert.bind(9, media); insert.bind(10, message.subject)
+        insert.bind(11, message.contentSid); insert.bind(12, message.dateCreated); insert.bind(13, message.dateUpdated)
+        try insert.run()
         for recipient in recipients {
             let receipt = SID.make(.deliveryReceipt)
-            try db.cachedStatement(sql: """
+            let addReceipt = try RawStatement(db, """
                 INSERT INTO delivery_receipts(sid, message_sid, conversation_sid, service_sid, participant_sid, status, date_created)
                 VALUES (?, ?, ?, ?, ?, 'queued', ?)
-                """).execute(arguments: [receipt, message.sid, message.conversationSid, message.serviceSid, recipient.sid, now])
-            try db.cachedStatement(sql: """
+                """)
+            addReceipt.bind(1, receipt); addReceipt.bind(2, message.sid); addReceipt.bind(3, message.conversationSid)
+            addReceipt.bind(4, message.serviceSid); addReceipt.bind(5, recipient.sid); addReceipt.bind(6, now)
+            try addReceipt.run()
+            let enqueue = try RawStatement(db, """
                 INSERT INTO outbox(receipt_sid, message_sid, conversation_sid, service_sid, participant_sid, address, proxy_address, body,
                     not_before, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [receipt, message.sid, message.conversationSid, message.serviceSid, recipient.sid,
-                                         recipient.binding?.address, recipient.binding?.proxyAddress, message.body ?? "", now, now])
+                """)
+            enqueue.bind(1, receipt); enqueue.bind(2, message.sid); enqueue.bind(3, message.conversationSid)
+            enqueue.bind(4, message.serviceSid); enqueue.bind(5, recipient.sid); enqueue.bind(6, recipient.address)
+            enqueue.bind(7, recipient.proxy); enqueue.bind(8, message.body ?? ""); enqueue.bind(9, now); enqueue.bind(10, now)
+            try enqueue.run()
         }
         return message
     }
 
     static func message(_ db: Database, conversation: Conversation, _ sid: String) throws -> Message {
-        guard let row = try Row.fetchOne(db, sql: "SELECT \(Columns.message) FROM messages WHERE sid = ? AND conversation_sid = ?",
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.message) FROM messages WHERE sid = ? AND conversation_sid = ?"),
                                          arguments: [sid, conversation.sid]) else {
             throw ConversationsError.notFound("Message \(sid)")
         }
@@ -157,7 +195,7 @@ extension ConversationStore {
         try await read { db in
             let conversation = try Self.conversation(db, service: service, id)
             let message = try Self.message(db, conversation: conversation, sid)
-            guard let row = try Row.fetchOne(db, sql: "SELECT \(Columns.receipt) FROM delivery_receipts WHERE sid = ? AND message_sid = ?",
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.receipt) FROM delivery_receipts WHERE sid = ? AND message_sid = ?"),
                                              arguments: [receiptSid, message.sid]) else {
                 throw ConversationsError.notFound("Receipt \(receiptSid)")
             }
@@ -171,7 +209,7 @@ extension ConversationStore {
     public func dueOutbox(limit: Int, now: UnixTime? = nil) async throws(ConversationsError) -> [OutboxEntry] {
         let now = now ?? clock()
         return try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE not_before <= ? ORDER BY id LIMIT ?", arguments: [now, limit])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE not_before <= ? ORDER BY id LIMIT ?"), arguments: [now, limit])
                 .map(OutboxEntry.init(row:))
         }
     }
@@ -179,7 +217,7 @@ extension ConversationStore {
     /// Every outbox row of a message (tests, diagnostics).
     public func outbox(message: String) async throws(ConversationsError) -> [OutboxEntry] {
         try await read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE message_sid = ? ORDER BY id", arguments: [message]).map(OutboxEntry.init(row:))
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE message_sid = ? ORDER BY id"), arguments: [message]).map(OutboxEntry.init(row:))
         }
     }
 
@@ -209,7 +247,7 @@ extension ConversationStore {
     /// Counts for diagnostics and the restart test: messages and outbox rows.
     public func counts() async throws(ConversationsError) -> (messages: Int, outbox: Int) {
         try await read { db in
-            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM messages") ?? 0, try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") ?? 0)
+            (try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM messages")) ?? 0, try Int.fetchOne(db.cachedStatement(sql: "SELECT COUNT(*) FROM outbox")) ?? 0)
         }
     }
 }

@@ -15,6 +15,14 @@ final class WriteCoalescer: @unchecked Sendable {
     private let lock = NSLock()
     private var pending: [Job] = []
     private var draining = false
+    private var transactions = 0
+    private var jobs = 0
+
+    /// Transactions committed and requests they carried (the average batch is jobs/transactions).
+    var statistics: (transactions: Int, jobs: Int) {
+        lock.lock(); defer { lock.unlock() }
+        return (transactions, jobs)
+    }
     private let queue = DispatchQueue(label: "tandem.store.writer", qos: .userInitiated)
     /// The largest batch one transaction takes (keeps commit latency bounded under load).
     private let maxBatch = 512
@@ -46,6 +54,8 @@ final class WriteCoalescer: @unchecked Sendable {
             let take = min(pending.count, maxBatch)
             let batch = Array(pending.prefix(take))
             pending.removeFirst(take)
+            transactions += 1
+            jobs += take
             lock.unlock()
             run(batch)
         }
@@ -57,15 +67,19 @@ final class WriteCoalescer: @unchecked Sendable {
         do {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
+                    // Savepoint statements prepared once (GRDB's inSavepoint prepares them per call).
+                    let begin = try db.cachedStatement(sql: "SAVEPOINT tandem_request")
+                    let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT tandem_request")
+                    let rollback = try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT tandem_request")
                     for job in batch {
-                        var value: (any Sendable)?
+                        try begin.execute()
                         do {
-                            try db.inSavepoint {
-                                value = try job.run(db)
-                                return .commit
-                            }
-                            results.append(.success(value!))
+                            let value = try job.run(db)
+                            try release.execute()
+                            results.append(.success(value))
                         } catch {
+                            try rollback.execute()
+                            try release.execute()
                             results.append(.failure(error))
                         }
                     }

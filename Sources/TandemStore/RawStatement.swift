@@ -1,0 +1,66 @@
+import GRDB
+import GRDBSQLite
+
+/// A GRDB-cached statement driven through the SQLite C API: binding by position and reading
+/// columns by position without building `StatementArguments` and `Row` values. Used where a
+/// request's cost is dominated by that bookkeeping (the message append).
+struct RawStatement {
+    private let statement: OpaquePointer
+    private let connection: OpaquePointer?
+    private let sql: String
+
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    init(_ db: Database, _ sql: String) throws {
+        statement = try db.cachedStatement(sql: sql).sqliteStatement
+        connection = db.sqliteConnection
+        self.sql = sql
+        sqlite3_reset(statement)
+        sqlite3_clear_bindings(statement)
+    }
+
+    func bind(_ index: Int32, _ value: String?) {
+        guard let value else { sqlite3_bind_null(statement, index); return }
+        var text = value
+        text.withUTF8 { bytes in
+            _ = sqlite3_bind_text(statement, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                  Int32(bytes.count), Self.transient)
+        }
+    }
+
+    func bind(_ index: Int32, _ value: Int64?) {
+        guard let value else { sqlite3_bind_null(statement, index); return }
+        sqlite3_bind_int64(statement, index, value)
+    }
+
+    /// Steps once: true for a row, false when done; SQLite errors are thrown as `DatabaseError`.
+    @discardableResult
+    func step() throws -> Bool {
+        let code = sqlite3_step(statement)
+        switch code {
+        case SQLITE_ROW: return true
+        case SQLITE_DONE: return false
+        default:
+            let message = connection.map { String(cString: sqlite3_errmsg($0)) }
+            sqlite3_reset(statement)
+            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
+        }
+    }
+
+    /// Runs a statement that returns no rows, then resets it.
+    func run() throws {
+        try step()
+        sqlite3_reset(statement)
+    }
+
+    func reset() { sqlite3_reset(statement) }
+
+    func text(_ column: Int32) -> String? {
+        guard sqlite3_column_type(statement, column) != SQLITE_NULL, let bytes = sqlite3_column_text(statement, column) else { return nil }
+        return String(cString: bytes)
+    }
+
+    func int64(_ column: Int32) -> Int64? {
+        sqlite3_column_type(statement, column) == SQLITE_NULL ? nil : sqlite3_column_int64(statement, column)
+    }
+}
