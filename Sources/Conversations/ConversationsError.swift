@@ -36,10 +36,9 @@ public struct ConversationsError: Error, Sendable, Hashable, CustomStringConvert
     public static func bodyTooLarge(limit: Int) -> Self {
         .init(code: 20413, status: 413, message: "Request body exceeds \(limit) bytes")
     }
-    /// 20500: the store failed (disk full, I/O error): nothing was written.
-    public static func storeFailed(_ detail: String) -> Self {
-        .init(code: 20500, status: 500, message: "Internal error, nothing was written: \(detail)")
-    }
+    /// 20500: the store failed (disk full, I/O error): nothing was written. The detail goes to
+    /// the server's log, not to the client.
+    public static let storeFailed = Self(code: 20500, status: 500, message: "Internal error; nothing was written (see the server log)")
 
     // MARK: conversations
 
@@ -72,6 +71,9 @@ public struct ConversationsError: Error, Sendable, Hashable, CustomStringConvert
     /// 50412: a messaging binding without a proxy address.
     public static let proxyAddressMissing = Self(code: 50412, status: 400,
                                                  message: "MessagingBinding.ProxyAddress is required with MessagingBinding.Address")
+    /// 50414: the address and the proxy address are of different channel types (sms vs whatsapp).
+    public static let bindingChannelMismatch = Self(code: 50414, status: 400,
+                                                    message: "Participant address and proxy address must be of the same channel type")
     /// 50439 (Tandem's own): more non-chat participants than a conversation allows.
     public static func tooManyMessagingParticipants(limit: Int) -> Self {
         .init(code: 50439, status: 400, message: "A conversation can have at most \(limit) non-chat participants")

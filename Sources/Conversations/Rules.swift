@@ -26,9 +26,30 @@ public enum ConversationLimits {
 /// Field checks shared by every write path. Each throws ``ConversationsError/invalidParameter(_:_:)``
 /// naming the API parameter, so a client sees which value was wrong.
 public enum Validate {
+    /// At most `max` characters, counted as Unicode scalars (so combining marks cannot stretch a
+    /// "character" without bound), and no control characters.
     public static func length(_ value: String?, max: Int, parameter: String) throws(ConversationsError) {
         guard let value else { return }
-        if value.count > max { throw .invalidParameter(parameter, "longer than \(max) characters") }
+        if value.unicodeScalars.count > max { throw .invalidParameter(parameter, "longer than \(max) characters") }
+        if value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw .invalidParameter(parameter, "contains control characters")
+        }
+    }
+
+    /// Free text such as a message body: the same count, but line breaks and tabs are fine.
+    public static func text(_ value: String?, max: Int, parameter: String) throws(ConversationsError) {
+        guard let value else { return }
+        if value.unicodeScalars.count > max { throw .invalidParameter(parameter, "longer than \(max) characters") }
+    }
+
+    /// An absolute http(s) URL (webhook targets).
+    public static func webURL(_ value: String?, parameter: String) throws(ConversationsError) {
+        guard let value, !value.isEmpty else { return }
+        try length(value, max: 2048, parameter: parameter)
+        guard let url = URL(string: value), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+              url.host?.isEmpty == false else {
+            throw .invalidParameter(parameter, "'\(value.prefix(100))' is not an absolute http(s) URL")
+        }
     }
 
     /// `Attributes`: a JSON document (object, array, string, number, …) of at most `max` bytes.
@@ -206,5 +227,12 @@ public struct Page<Item: Sendable>: Sendable {
     public var previous: PageCursor?
     public init(items: [Item], next: PageCursor?, previous: PageCursor?) {
         self.items = items; self.next = next; self.previous = previous
+    }
+}
+
+/// The channel of an address: `whatsapp:+1…` is WhatsApp, anything else SMS.
+public enum ChannelAddress {
+    public static func channel(of address: String) -> String {
+        address.lowercased().hasPrefix("whatsapp:") ? "whatsapp" : "sms"
     }
 }

@@ -3,6 +3,7 @@
 // configurations, roles, and the rules that hold between them. It knows nothing of SMPP, SIP,
 // HTTP or SQLite: `TandemStore` keeps these values, `TandemAPI` renders them.
 
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -34,7 +35,7 @@ public enum SID {
     /// batch of inserts dirties a few pages instead of one page per row; 80 random bits per
     /// millisecond keep SIDs unguessable and collision-free in practice.
     public static func make(_ prefix: SIDPrefix) -> String {
-        var generator = SystemRandomNumberGenerator()
+        var generator = BufferedSystemRandom()
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let milliseconds = UInt64(now.tv_sec) &* 1000 &+ UInt64(now.tv_nsec / 1_000_000)
@@ -75,5 +76,38 @@ public enum SID {
     /// SID from a unique name or identity in a path.
     public static func looksLikeSID(_ text: some StringProtocol) -> Bool {
         SIDPrefix.allCases.contains { isValid(text, prefix: $0) }
+    }
+}
+
+/// The system's CSPRNG read 4 KiB at a time: a SID needs 10 random bytes, and one `getrandom`
+/// call per SID showed up in the message-append profile.
+struct BufferedSystemRandom: RandomNumberGenerator {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var buffer = [UInt64](repeating: 0, count: 512)
+    nonisolated(unsafe) private static var next = 512
+
+    mutating func next() -> UInt64 {
+        Self.lock.lock()
+        defer { Self.lock.unlock() }
+        if Self.next == Self.buffer.count {
+            Self.buffer.withUnsafeMutableBytes { bytes in
+                #if canImport(Glibc)
+                // /dev/urandom: the same kernel CSPRNG as getrandom(2), which Glibc's module does not export.
+                let fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+                precondition(fd >= 0, "cannot open /dev/urandom: errno \(errno)")
+                defer { close(fd) }
+                var filled = 0
+                while filled < bytes.count {
+                    let n = read(fd, bytes.baseAddress! + filled, bytes.count - filled)
+                    if n > 0 { filled += n } else { precondition(n < 0 && errno == EINTR, "reading /dev/urandom failed: errno \(errno)") }
+                }
+                #else
+                arc4random_buf(bytes.baseAddress!, bytes.count)
+                #endif
+            }
+            Self.next = 0
+        }
+        defer { Self.next += 1 }
+        return Self.buffer[Self.next]
     }
 }

@@ -30,8 +30,8 @@ extension ConversationsAPI {
         }
         self.account(router, .post, "/v1/Configuration/Webhooks") { _, _, form in
             let method = try Self.webhookMethod(form, "Method")
-            let filters = form.strings("Filters")
-            let pre = form.string("PreWebhookUrl"), post = form.string("PostWebhookUrl")
+            let filters = try form.list("Filters")
+            let pre = try form.url("PreWebhookUrl"), post = try form.url("PostWebhookUrl")
             let target = try form.choice("Target", ["webhook", "flex"])
             let updated = try await store.updateAccountWebhooks { w in
                 if let method { w.method = method }
@@ -58,9 +58,9 @@ extension ConversationsAPI {
             draft.enabled = try form.bool("AutoCreation.Enabled")
             draft.autoType = try form.choice("AutoCreation.Type", ["webhook", "studio", "default"])
             draft.conversationServiceSid = try form.sid("AutoCreation.ConversationServiceSid", prefix: .service)
-            draft.webhookUrl = form.string("AutoCreation.WebhookUrl")
+            draft.webhookUrl = try form.url("AutoCreation.WebhookUrl")
             draft.webhookMethod = try form.choice("AutoCreation.WebhookMethod", ["get", "post", "GET", "POST"]).map { $0.lowercased() }
-            draft.webhookFilters = form.strings("AutoCreation.WebhookFilters")
+            draft.webhookFilters = try form.list("AutoCreation.WebhookFilters")
             draft.studioFlowSid = form.string("AutoCreation.StudioFlowSid")
             draft.studioRetryCount = try form.int("AutoCreation.StudioRetryCount", range: 0...3)
             return draft
@@ -136,8 +136,8 @@ extension ConversationsAPI {
         self.account(router, .post, "/v1/Services/:service/Configuration/Webhooks") { _, context, form in
             let service = try Self.pathParameter(context, "service")
             let method = try Self.webhookMethod(form, "Method")
-            let filters = form.strings("Filters")
-            let pre = form.string("PreWebhookUrl"), post = form.string("PostWebhookUrl")
+            let filters = try form.list("Filters")
+            let pre = try form.url("PreWebhookUrl"), post = try form.url("PostWebhookUrl")
             let updated = try await store.updateServiceWebhooks(service: service) { w in
                 if let method { w.method = method }
                 if let filters { w.filters = filters }

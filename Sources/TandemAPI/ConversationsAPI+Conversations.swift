@@ -59,6 +59,9 @@ extension ConversationsAPI {
             draft.attributes = (attributes as? String) ?? (try? JSONSerialization.data(withJSONObject: attributes)).map { String(decoding: $0, as: UTF8.self) }
         }
         draft.roleSid = object["role_sid"] as? String
+        if let role = draft.roleSid, !SID.isValid(role, prefix: .role) {
+            throw .invalidParameter("Participant.role_sid", "'\(role)' is not an RL SID")
+        }
         try Validate.length(draft.identity, max: ConversationLimits.identity, parameter: "Participant.identity")
         if let address = draft.address { try Validate.address(address, parameter: "Participant.messaging_binding.address") }
         if let proxy = draft.proxyAddress { try Validate.address(proxy, parameter: "Participant.messaging_binding.proxy_address") }
@@ -72,7 +75,8 @@ extension ConversationsAPI {
     static func messageDraft(_ form: FormParameters) throws(ConversationsError) -> MessageDraft {
         var draft = MessageDraft()
         draft.author = try form.text("Author", max: ConversationLimits.identity)
-        draft.body = try form.text("Body", max: ConversationLimits.chatBody)
+        draft.body = form.string("Body")
+        try Validate.text(draft.body, max: ConversationLimits.chatBody, parameter: "Body")
         draft.attributes = try form.attributes(max: ConversationLimits.messageAttributes)
         draft.subject = try form.text("Subject", max: ConversationLimits.subject)
         draft.contentSid = form.string("ContentSid")
@@ -96,7 +100,7 @@ extension ConversationsAPI {
         // Conversations
         scoped(router, .get, "/Conversations") { _, _, scope, form in
             let state = try form.choice("State", Self.states).flatMap(ConversationState.init(rawValue:))
-            let filter = ConversationFilter(state: state, createdFrom: try form.date("StartDate"), createdUntil: try form.date("EndDate"))
+            let filter = ConversationFilter(state: state, createdFrom: try form.date("StartDate"), createdUntil: try form.date("EndDate", endOfDay: true))
             let (request, number) = try Self.pageRequest(form, max: 100)
             let page = try await store.listConversations(service: scope.service, filter: filter, request)
             var filters: [(String, String)] = []
@@ -156,7 +160,7 @@ extension ConversationsAPI {
             update.attributes = try form.attributes(max: ConversationLimits.participantAttributes)
             update.roleSid = try form.sid("RoleSid", prefix: .role)
             update.lastReadMessageIndex = try form.int("LastReadMessageIndex", range: 0...Int.max)
-            update.lastReadTimestamp = form.string("LastReadTimestamp")
+            update.lastReadTimestamp = try form.date("LastReadTimestamp").map(V1Timestamp.format)
             update.dateCreated = try form.date("DateCreated")
             update.dateUpdated = try form.date("DateUpdated")
             let updated = try await store.updateParticipant(service: scope.service, conversation: try Self.pathParameter(context, "conversation"),
@@ -180,8 +184,11 @@ extension ConversationsAPI {
                              filters: order == "desc" ? [("Order", "desc")] : []) { Render.message($0, scope) }
         }
         scoped(router, .post, "/Conversations/:conversation/Messages") { _, context, scope, form in
-            let created = try await store.appendMessage(service: scope.service, conversation: try Self.pathParameter(context, "conversation"),
-                                                        try Self.messageDraft(form))
+            let draft = try Self.messageDraft(form)
+            if (draft.body ?? "").isEmpty && draft.media == nil && draft.contentSid == nil {
+                throw ConversationsError.invalidParameter("Body", "a message needs a Body, a MediaSid or a ContentSid")
+            }
+            let created = try await store.appendMessage(service: scope.service, conversation: try Self.pathParameter(context, "conversation"), draft)
             return APIResponse.json(Render.message(created, scope), status: .created)
         }
         scoped(router, .get, "/Conversations/:conversation/Messages/:message") { _, context, scope, _ in
@@ -222,10 +229,10 @@ extension ConversationsAPI {
                 if draft.target == nil { throw .missingParameter("Target") }
                 draft.replayAfter = try form.int("Configuration.ReplayAfter", range: 0...Int.max)
             }
-            draft.url = form.string("Configuration.Url")
-            draft.method = try Self.webhookMethod(form, "Configuration.Method")
-            draft.filters = form.strings("Configuration.Filters")
-            draft.triggers = form.strings("Configuration.Triggers")
+            draft.url = try form.url("Configuration.Url")
+            draft.method = try Self.webhookMethod(form, "Configuration.Method")?.lowercased()
+            draft.filters = try form.list("Configuration.Filters")
+            draft.triggers = try form.list("Configuration.Triggers")
             draft.flowSid = form.string("Configuration.FlowSid")
             return draft
         }

@@ -90,7 +90,7 @@ extension ConversationsAPI {
             guard let type = try form.choice("Type", RoleType.allCases.map(\.rawValue)).flatMap(RoleType.init(rawValue:)) else {
                 throw ConversationsError.missingParameter("Type")
             }
-            guard let permissions = form.strings("Permission"), !permissions.isEmpty else { throw ConversationsError.missingParameter("Permission") }
+            guard let permissions = try form.list("Permission"), !permissions.isEmpty else { throw ConversationsError.missingParameter("Permission") }
             let role = try await store.createRole(service: scope.service, friendlyName: name, type: type, permissions: permissions)
             return APIResponse.json(Render.role(role, scope), status: .created)
         }
@@ -98,7 +98,7 @@ extension ConversationsAPI {
             APIResponse.json(Render.role(try await store.role(service: scope.service, try Self.pathParameter(context, "sid")), scope))
         }
         scoped(router, .post, "/Roles/:sid") { _, context, scope, form in
-            guard let permissions = form.strings("Permission"), !permissions.isEmpty else { throw ConversationsError.missingParameter("Permission") }
+            guard let permissions = try form.list("Permission"), !permissions.isEmpty else { throw ConversationsError.missingParameter("Permission") }
             let role = try await store.updateRole(service: scope.service, try Self.pathParameter(context, "sid"), permissions: permissions)
             return APIResponse.json(Render.role(role, scope))
         }

@@ -85,7 +85,7 @@ public struct ConversationsAPI: Sendable {
             guard let parsed = PageCursor(token: token) else { throw .invalidParameter("PageToken", "'\(token)' is not a token this server issued") }
             cursor = parsed
         }
-        let page = try form.int("Page", range: 0...Int.max) ?? 0
+        let page = try form.int("Page", range: 0...1_000_000) ?? 0
         return (PageRequest(size: size, cursor: cursor, descending: descending), page)
     }
 

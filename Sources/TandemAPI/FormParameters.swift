@@ -71,6 +71,20 @@ struct FormParameters: Sendable {
 
     func strings(_ name: String) -> [String]? { values[name] }
 
+    /// A repeated parameter (filters, permissions): at most `count` values of at most 256 characters.
+    func list(_ name: String, count: Int = 64) throws(ConversationsError) -> [String]? {
+        guard let items = values[name] else { return nil }
+        if items.count > count { throw .invalidParameter(name, "at most \(count) values") }
+        for item in items { try Validate.length(item, max: 256, parameter: name) }
+        return items
+    }
+
+    func url(_ name: String) throws(ConversationsError) -> String? {
+        let value = string(name)
+        try Validate.webURL(value, parameter: name)
+        return value
+    }
+
     func text(_ name: String, max: Int) throws(ConversationsError) -> String? {
         let value = string(name)
         try Validate.length(value, max: max, parameter: name)
@@ -99,10 +113,11 @@ struct FormParameters: Sendable {
         return number
     }
 
-    func date(_ name: String) throws(ConversationsError) -> UnixTime? {
+    /// A timestamp; a bare date (`2026-01-31`) is its first second, or with `endOfDay` its last.
+    func date(_ name: String, endOfDay: Bool = false) throws(ConversationsError) -> UnixTime? {
         guard let value = string(name) else { return nil }
         if let time = V1Timestamp.parse(value) { return time }
-        if value.count == 10, let time = V1Timestamp.parse(value + "T00:00:00Z") { return time }
+        if value.count == 10, let time = V1Timestamp.parse(value + "T00:00:00Z") { return endOfDay ? time + 86_399 : time }
         throw .invalidParameter(name, "'\(value)' is not an ISO 8601 date such as 2026-01-31T12:00:00Z")
     }
 

@@ -26,8 +26,13 @@ public enum Durability: String, Sendable, CaseIterable {
 public final class ConversationStore: Sendable {
     let pool: DatabasePool
     let writer: WriteCoalescer
-    /// The service that `/v1/Conversations/...` (no service in the path) uses.
-    public let defaultServiceSid: String
+    /// The service that `/v1/Conversations/...` (no service in the path) uses; changed through
+    /// the account configuration (`DefaultChatServiceSid`).
+    public var defaultServiceSid: String {
+        defaultService.withLock { currentDefaultService }
+    }
+    let defaultService = NSLock()
+    nonisolated(unsafe) var currentDefaultService: String
     public let path: String
     let logger: Logger
     /// The clock (seconds since 1970); tests move it to fire timers.
@@ -41,9 +46,14 @@ public final class ConversationStore: Sendable {
         let synchronous = durability == .full ? "FULL" : "NORMAL"
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = \(synchronous)")
-            // 64 MiB of page cache per connection: a batch's dirty pages never spill mid-transaction.
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // 16 MiB of page cache per connection: a batch's dirty pages never spill mid-transaction.
+            try db.execute(sql: "PRAGMA cache_size = -16384")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // Checkpoint every 16,384 WAL pages (64 MiB) instead of 1,000: the hot pages that every
+            // commit rewrites are copied into the database file once per checkpoint, not once per
+            // thousand pages; the WAL is truncated back to 64 MiB afterwards.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 16384")
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         configuration.label = "tandem"
         let pool = try DatabasePool(path: path, configuration: configuration)
@@ -53,7 +63,7 @@ public final class ConversationStore: Sendable {
         self.logger = logger
         self.clock = clock
         self.writer = WriteCoalescer(pool: pool)
-        self.defaultServiceSid = try pool.write { db in try Self.seed(db, now: clock()) }
+        self.currentDefaultService = try pool.write { db in try Self.seed(db, now: clock()) }
     }
 
     /// The tables. Dates are Unix seconds; JSON lists are text. `seq`-less tables page by rowid.
@@ -193,14 +203,14 @@ public final class ConversationStore: Sendable {
     // MARK: running reads and writes
 
     /// Runs `work` in the shared write transaction; store errors become API errors.
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws(ConversationsError) -> T {
+    func write<T: Sendable>(isAppend: Bool = false, _ work: @escaping @Sendable (Database) throws -> T) async throws(ConversationsError) -> T {
         do {
-            return try await writer.write(work)
+            return try await writer.write(isAppend: isAppend, work)
         } catch let error as ConversationsError {
             throw error
         } catch {
             logger.error("store write failed: \(error)")
-            throw .storeFailed(String(describing: error))
+            throw .storeFailed
         }
     }
 
@@ -211,7 +221,7 @@ public final class ConversationStore: Sendable {
             throw error
         } catch {
             logger.error("store read failed: \(error)")
-            throw .storeFailed(String(describing: error))
+            throw .storeFailed
         }
     }
 

@@ -53,6 +53,7 @@ extension ConversationStore {
             if try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM users WHERE service_sid = ? AND identity = ?"), arguments: [service, identity]) != nil {
                 throw ConversationsError.userExists(identity)
             }
+            if let role = draft.roleSid { try Self.requireRole(db, service: service, role, type: .service) }
             let defaultRole = try Self.serviceConfiguration(db, service).defaultChatServiceRoleSid
             let user = User(sid: SID.make(.user), serviceSid: service, identity: identity, friendlyName: draft.friendlyName,
                             attributes: draft.attributes ?? "{}", roleSid: draft.roleSid ?? defaultRole,
@@ -83,6 +84,7 @@ extension ConversationStore {
         let now = clock()
         return try await write { db in
             var user = try Self.user(db, service: service, id)
+            if let role = draft.roleSid { try Self.requireRole(db, service: service, role, type: .service) }
             if let value = draft.friendlyName { user.friendlyName = value }
             if let value = draft.attributes { user.attributes = value }
             if let value = draft.roleSid { user.roleSid = value }
@@ -168,7 +170,7 @@ extension ConversationStore {
             let row = try Self.userParticipantRow(db, service: service, user: user, conversation: conversation)
             let participant = Participant(row: row)
             _ = try Self.openConversation(db, service: service, participant.conversationSid)
-            try db.execute(sql: "DELETE FROM participants WHERE sid = ?", arguments: [participant.sid])
+            try Self.deleteParticipant(db, participant.sid)
         }
     }
 
@@ -345,13 +347,15 @@ extension ConversationStore {
 
     public func updateAccountConfiguration(_ change: @escaping @Sendable (inout AccountConfiguration) throws -> Void) async throws(ConversationsError) -> AccountConfiguration {
         let fallback = AccountConfiguration(defaultChatServiceSid: defaultServiceSid)
-        return try await write { db in
+        let configuration = try await write { db in
             var configuration = try Self.loadSetting(db, key: "account", as: AccountConfiguration.self) ?? fallback
             try change(&configuration)
             _ = try Self.service(db, configuration.defaultChatServiceSid)
             try Self.saveSetting(db, key: "account", configuration)
             return configuration
         }
+        defaultService.withLock { currentDefaultService = configuration.defaultChatServiceSid }
+        return configuration
     }
 
     public func accountWebhooks() async throws(ConversationsError) -> WebhookConfiguration {
@@ -467,7 +471,7 @@ extension ConversationStore {
 
     public func deleteWebhook(service: String, conversation id: String, _ sid: String) async throws(ConversationsError) {
         try await write { db in
-            let conversation = try Self.conversation(db, service: service, id)
+            let conversation = try Self.openConversation(db, service: service, id)
             let webhook = try Self.webhook(db, conversation: conversation, sid)
             try db.execute(sql: "DELETE FROM webhooks WHERE sid = ?", arguments: [webhook.sid])
         }
@@ -505,4 +509,24 @@ extension ConversationStore {
 
 extension String {
     func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}
+
+extension ConversationStore {
+    /// The role exists in this service and is of the given type (service roles for users,
+    /// conversation roles for participants).
+    static func requireRole(_ db: Database, service: String, _ sid: String, type: RoleType) throws {
+        let role = try Self.role(db, service: service, sid)
+        if role.type != type {
+            throw ConversationsError.invalidParameter("RoleSid", "\(sid) is a \(role.type.rawValue) role, a \(type.rawValue) role is needed")
+        }
+    }
+
+    /// Removes a participant; deliveries still waiting for it are dropped and their receipts
+    /// marked failed (it is no longer in the conversation).
+    static func deleteParticipant(_ db: Database, _ sid: String) throws {
+        try db.execute(sql: "DELETE FROM outbox WHERE participant_sid = ?", arguments: [sid])
+        try db.execute(sql: "UPDATE delivery_receipts SET status = 'failed', error_code = 50432, date_updated = strftime('%s','now') WHERE participant_sid = ? AND status = 'queued'",
+                       arguments: [sid])
+        try db.execute(sql: "DELETE FROM participants WHERE sid = ?", arguments: [sid])
+    }
 }

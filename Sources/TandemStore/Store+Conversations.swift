@@ -293,10 +293,16 @@ extension ConversationStore {
 
     static func insertParticipant(_ db: Database, conversation: Conversation, _ draft: ParticipantDraft, now: UnixTime) throws -> Participant {
         var binding: MessagingBinding?
+        if draft.identity != nil && draft.address != nil {
+            throw ConversationsError.invalidParameter("Identity", "a participant has Identity or MessagingBinding.Address, not both")
+        }
+        if let role = draft.roleSid { try requireRole(db, service: conversation.serviceSid, role, type: .conversation) }
         if let address = draft.address {
             guard let proxy = draft.proxyAddress, !proxy.isEmpty else { throw ConversationsError.proxyAddressMissing }
             if address == proxy { throw ConversationsError.addressEqualsProxy }
-            binding = MessagingBinding(type: "sms", address: address, proxyAddress: proxy, projectedAddress: draft.projectedAddress)
+            let channel = ChannelAddress.channel(of: address)
+            if channel != ChannelAddress.channel(of: proxy) { throw ConversationsError.bindingChannelMismatch }
+            binding = MessagingBinding(type: channel, address: address, proxyAddress: proxy, projectedAddress: draft.projectedAddress)
             if try Row.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM participants WHERE conversation_sid = ? AND address = ?"),
                                 arguments: [conversation.sid, address]) != nil {
                 throw ConversationsError.participantExists(address)
@@ -375,8 +381,13 @@ extension ConversationStore {
             }
             participant.identity = identity
         }
+        if update.proxyAddress != nil && participant.binding?.address == nil {
+            throw ConversationsError.invalidParameter("MessagingBinding.ProxyAddress", "only a messaging participant has a proxy address")
+        }
+        if let role = update.roleSid { try requireRole(db, service: conversation.serviceSid, role, type: .conversation) }
         if let proxy = update.proxyAddress, var binding = participant.binding, let address = binding.address, proxy != binding.proxyAddress {
             if proxy == address { throw ConversationsError.addressEqualsProxy }
+            if ChannelAddress.channel(of: proxy) != binding.type { throw ConversationsError.bindingChannelMismatch }
             if let holder = try String.fetchOne(db.cachedStatement(sql: """
                 SELECT conversation_sid FROM participants WHERE service_sid = ? AND address = ? AND proxy_address = ? AND binding_open = 1
                 """), arguments: [conversation.serviceSid, address, proxy]) {
@@ -412,7 +423,7 @@ extension ConversationStore {
         try await write { db in
             let conversation = try Self.openConversation(db, service: service, id)
             let participant = try Self.participant(db, conversation: conversation, participantID)
-            try db.execute(sql: "DELETE FROM participants WHERE sid = ?", arguments: [participant.sid])
+            try Self.deleteParticipant(db, participant.sid)
         }
     }
 

@@ -29,11 +29,14 @@ extension ConversationStore {
     /// conversation active again and restarts its timers.
     public func appendMessage(service: String, conversation id: String, _ draft: MessageDraft) async throws(ConversationsError) -> Message {
         let now = clock()
-        return try await write { db in try Self.appendMessage(db, service: service, conversation: id, draft, now: now) }
+        let cache = writer.appendCache
+        return try await write(isAppend: true) { db in
+            try Self.appendMessage(db, service: service, conversation: id, draft, now: now, cache: cache)
+        }
     }
 
-    static func appendMessage(_ db: Database, service: String, conversation id: String, _ draft: MessageDraft, now: UnixTime) throws -> Message {
-        // The conversation and its next index in one read (by SID or unique_name).
+    /// Loads what an append needs about a conversation (row, next index, members).
+    static func appendEntry(_ db: Database, service: String, conversation id: String) throws -> AppendCache.Entry {
         let byName = !SID.isValid(id, prefix: .conversation)
         let find = try RawStatement(db, "SELECT \(Columns.conversation), next_index FROM conversations WHERE "
                                     + (byName ? "unique_name = ?" : "sid = ?") + " AND service_sid = ?")
@@ -43,7 +46,7 @@ extension ConversationStore {
             find.reset()
             throw ConversationsError.notFound("Conversation \(id)")
         }
-        var conversation = Conversation(
+        let conversation = Conversation(
             sid: find.text(0)!, serviceSid: find.text(1)!, messagingServiceSid: find.text(2), friendlyName: find.text(3),
             uniqueName: find.text(4), attributes: find.text(5) ?? "{}", state: ConversationState(rawValue: find.text(6) ?? "") ?? .active,
             timers: ConversationTimers(inactiveAfter: find.int64(7), closedAfter: find.int64(8), dateInactive: find.int64(9),
@@ -51,16 +54,29 @@ extension ConversationStore {
             dateCreated: find.int64(12) ?? 0, dateUpdated: find.int64(13) ?? 0, createdBy: find.text(11))
         let index = Int(find.int64(14) ?? 0)
         find.reset()
-        if conversation.state == .closed { throw ConversationsError.conversationClosed(conversation.sid) }
-
-        // Who is in it: (sid, identity, address, proxy_address).
-        let members = try RawStatement(db, "SELECT sid, identity, address, proxy_address FROM participants WHERE conversation_sid = ?")
+        let members = try RawStatement(db, "SELECT sid, identity, address, proxy_address FROM participants WHERE conversation_sid = ? ORDER BY rowid")
         members.bind(1, conversation.sid)
-        var participants: [(sid: String, identity: String?, address: String?, proxy: String?)] = []
+        var list: [AppendCache.Member] = []
         while try members.step() {
-            participants.append((members.text(0)!, members.text(1), members.text(2), members.text(3)))
+            list.append(.init(sid: members.text(0)!, identity: members.text(1), address: members.text(2), proxy: members.text(3)))
         }
         members.reset()
+        return AppendCache.Entry(conversation: conversation, nextIndex: index, members: list)
+    }
+
+    static func appendMessage(_ db: Database, service: String, conversation id: String, _ draft: MessageDraft, now: UnixTime,
+                              cache: AppendCache) throws -> Message {
+        let entry: AppendCache.Entry
+        if let cached = cache.entry(service: service, id: id) {
+            entry = cached
+        } else {
+            entry = try appendEntry(db, service: service, conversation: id)
+            try cache.insert(entry, db: db)
+        }
+        var conversation = entry.conversation
+        let index = entry.nextIndex
+        if conversation.state == .closed { throw ConversationsError.conversationClosed(conversation.sid) }
+        let participants = entry.members
         let author = draft.author ?? "system"
         let authorParticipant = participants.first { $0.identity == author || $0.address == author }
         let recipients = participants.filter { $0.address != nil && $0.sid != authorParticipant?.sid }
@@ -75,14 +91,7 @@ extension ConversationStore {
 
         if conversation.state == .inactive { conversation.state = .active }
         conversation.timers = ConversationLifecycle.schedule(conversation.timers, state: conversation.state, activityAt: now)
-        let bump = try RawStatement(db, "UPDATE conversations SET next_index = ?, state = ?, date_inactive = ?, date_closed = ?, date_updated = ? WHERE sid = ?")
-        bump.bind(1, Int64(index + 1))
-        bump.bind(2, conversation.state.rawValue)
-        bump.bind(3, conversation.timers.dateInactive)
-        bump.bind(4, conversation.timers.dateClosed)
-        bump.bind(5, now)
-        bump.bind(6, conversation.sid)
-        try bump.run()
+        conversation.dateUpdated = now
 
         let created = draft.dateCreated ?? now
         let message = Message(
@@ -121,6 +130,11 @@ extension ConversationStore {
             enqueue.bind(7, recipient.proxy); enqueue.bind(8, message.body ?? ""); enqueue.bind(9, now); enqueue.bind(10, now)
             try enqueue.run()
         }
+        // Everything this append wrote succeeded: the cache may now move on (the conversation
+        // row itself is written at the end of the transaction).
+        entry.conversation = conversation
+        entry.nextIndex = index + 1
+        cache.markDirty(entry)
         return message
     }
 
@@ -148,6 +162,11 @@ extension ConversationStore {
         return try await write { db in
             let conversation = try Self.openConversation(db, service: service, id)
             var message = try Self.message(db, conversation: conversation, sid)
+            if let body = update.body, body.count > ConversationLimits.smsBody,
+               try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM participants WHERE conversation_sid = ? AND address IS NOT NULL",
+                                arguments: [conversation.sid]) ?? 0 > 0 {
+                throw ConversationsError.bodyTooLong(limit: ConversationLimits.smsBody)
+            }
             if let value = update.author { message.author = value }
             if let value = update.body { message.body = value }
             if let value = update.attributes { message.attributes = value }

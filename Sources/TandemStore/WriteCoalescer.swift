@@ -9,7 +9,13 @@ final class WriteCoalescer: @unchecked Sendable {
     private struct Job {
         var run: (Database) throws -> any Sendable
         var resume: (Result<any Sendable, any Error>) -> Void
+        /// Message appends may use the writer's ``AppendCache``; any other write first flushes
+        /// and clears it, so it always reads what the appends wrote.
+        var isAppend: Bool
     }
+
+    /// State the appends of consecutive batches share (only ever touched on the writer queue).
+    let appendCache = AppendCache()
 
     private let pool: DatabasePool
     private let lock = NSLock()
@@ -29,11 +35,11 @@ final class WriteCoalescer: @unchecked Sendable {
 
     init(pool: DatabasePool) { self.pool = pool }
 
-    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(isAppend: Bool = false, _ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
             let job = Job(run: { db in try work(db) }, resume: { result in
                 continuation.resume(with: result.map { $0 as! T })
-            })
+            }, isAppend: isAppend)
             lock.lock()
             pending.append(job)
             let start = !draining
@@ -72,6 +78,7 @@ final class WriteCoalescer: @unchecked Sendable {
                     let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT tandem_request")
                     let rollback = try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT tandem_request")
                     for job in batch {
+                        if !job.isAppend { try appendCache.flush(db, clear: true) }
                         try begin.execute()
                         do {
                             let value = try job.run(db)
@@ -83,10 +90,12 @@ final class WriteCoalescer: @unchecked Sendable {
                             results.append(.failure(error))
                         }
                     }
+                    try appendCache.flush(db, clear: false)
                     return .commit
                 }
             }
         } catch {
+            appendCache.clear()
             results = batch.map { _ in .failure(error) }
         }
         for (job, result) in zip(batch, results) { job.resume(result) }

@@ -74,7 +74,11 @@ struct Serve: AsyncParsableCommand {
             guard let free = freePort(host: host) else { throw ValidationError("no free port on \(host)") }
             port = free
         }
-        let base = publicBaseURL ?? file?.http?.publicBaseURL ?? "http://\(host):\(port)"
+        let configuredBase = publicBaseURL ?? file?.http?.publicBaseURL
+        if configuredBase == nil, ["0.0.0.0", "::", "[::]"].contains(host) {
+            throw ValidationError("listening on \(host) (every interface): give --public-base-url (or http.publicBaseURL), the address clients use; it goes into every url the API returns")
+        }
+        let base = configuredBase ?? (host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)")
         guard let url = URL(string: base), url.scheme == "http" || url.scheme == "https", url.host != nil else {
             throw ValidationError("public base URL must be an absolute http(s) URL, got \(base)")
         }
@@ -84,6 +88,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("database.durability must be full or normal, got \(durabilityName)")
         }
 
+        // The database (and its WAL) hold the conversations and the credentials: owner-only.
+        umask(0o077)
         let store: ConversationStore
         do {
             store = try ConversationStore(path: databasePath, durability: durability, logger: logger)
@@ -91,6 +97,7 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("cannot open the database \(databasePath): \(error)")
         }
 
+        // API keys: the command line's, else the environment's, else the file's (one source wins).
         var keyPairs = apiKeys
         if keyPairs.isEmpty, let env = environment["TANDEM_API_KEYS"] { keyPairs = env.split(separator: ",").map(String.init) }
         var keys: [String: String] = [:]
@@ -101,7 +108,7 @@ struct Serve: AsyncParsableCommand {
             }
             keys[parts[0]] = parts[1]
         }
-        for key in file?.api?.apiKeys ?? [] where keys[key.sid] == nil {
+        for key in (keyPairs.isEmpty ? file?.api?.apiKeys ?? [] : []) {
             guard SID.isValid(key.sid, prefix: .apiKey), !key.secret.isEmpty else {
                 throw ValidationError("api.apiKeys: '\(key.sid)' is not SK + 32 hex digits with a secret")
             }
@@ -117,11 +124,15 @@ struct Serve: AsyncParsableCommand {
             let (stored, created) = try await store.storedCredentials()
             account = stored.accountSid
             token = stored.authToken
-            if created {
-                logger.notice("generated API credentials (stored in \(databasePath)); account SID \(stored.accountSid), auth token \(stored.authToken)")
-            } else {
-                logger.notice("API credentials from \(databasePath): account SID \(stored.accountSid) (auth token stored there)")
+            // The token goes to an owner-only file beside the database, never into the log.
+            let tokenFile = databasePath + ".credentials"
+            if created || !FileManager.default.fileExists(atPath: tokenFile) {
+                let text = "TANDEM_ACCOUNT_SID=\(stored.accountSid)\nTANDEM_AUTH_TOKEN=\(stored.authToken)\n"
+                guard FileManager.default.createFile(atPath: tokenFile, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+                    throw ValidationError("cannot write the credentials file \(tokenFile)")
+                }
             }
+            logger.notice("\(created ? "generated" : "stored") API credentials: account SID \(stored.accountSid); the auth token is in \(tokenFile) (mode 0600)")
         }
         guard let account, let token, SID.isValid(account, prefix: .account) else {
             throw ValidationError("the account SID must be AC + 32 hex digits")
@@ -168,7 +179,8 @@ func freePort(host: String) -> Int? {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = 0
-    guard inet_pton(AF_INET, host, &address.sin_addr) == 1 else { return nil }
+    // A name (localhost) or an IPv6 address: probe on every IPv4 interface instead.
+    if inet_pton(AF_INET, host, &address.sin_addr) != 1 { address.sin_addr.s_addr = 0 }
     let bound = withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
     }

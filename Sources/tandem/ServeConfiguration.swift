@@ -48,6 +48,9 @@ struct ServeConfigurationFile: Decodable {
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             let where_ = context.codingPath.map(\.stringValue).joined(separator: ".")
             throw ConfigurationError("\(path): '\(where_)' has the wrong type: \(context.debugDescription)")
+        } catch let DecodingError.dataCorrupted(context) {
+            let where_ = context.codingPath.map(\.stringValue).joined(separator: ".")
+            throw ConfigurationError("\(path): '\(where_)' is invalid: \(context.debugDescription)")
         } catch let DecodingError.keyNotFound(key, context) {
             let where_ = (context.codingPath.map(\.stringValue) + [key.stringValue]).joined(separator: ".")
             throw ConfigurationError("\(path): '\(where_)' is required")

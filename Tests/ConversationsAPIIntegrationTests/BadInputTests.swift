@@ -47,6 +47,25 @@ import Testing
         }
     }
 
+    @Test func aMessageWithNothingToSendIs400AndAHugePageNumberIsRefused() async throws {
+        let server = try Self.server.get()
+        let conversation = try #require(try await server.request("POST", "/v1/Conversations", form: "").json?["sid"] as? String)
+        let empty = try await server.request("POST", "/v1/Conversations/\(conversation)/Messages", form: "Author=agent")
+        #expect(empty.status == 400, "\(empty.text)")
+        #expect(error(empty).message.contains("Body"))
+        let page = try await server.request("GET", "/v1/Conversations?Page=9223372036854775807&PageSize=1")
+        #expect(page.status == 400, "\(page.text)")
+        let health = try await server.request("GET", "/health", authorization: nil)
+        #expect(health.status == 200, "the server died")
+    }
+
+    @Test func webhookURLsMustBeAbsoluteHTTP() async throws {
+        let server = try Self.server.get()
+        let result = try await server.request("POST", "/v1/Configuration/Webhooks", form: form([("PostWebhookUrl", "file:///etc/passwd")]))
+        #expect(result.status == 400, "\(result.text)")
+        #expect(error(result).message.contains("PostWebhookUrl"))
+    }
+
     @Test func unknownParametersAreIgnoredAsTheMirroredAPIDoes() async throws {
         let server = try Self.server.get()
         let result = try await server.request("POST", "/v1/Conversations", form: "FriendlyName=kept&NoSuchThing=1&Timers.Bogus=2")

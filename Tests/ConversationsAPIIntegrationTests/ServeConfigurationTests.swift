@@ -31,6 +31,7 @@ import Testing
             (#"{"http": {"publicBaseURL": "not a url"}}"#, "public base URL"),
             (#"{"api": {"accountSid": "AC00000000000000000000000000000001"}}"#, "both"),
             ("[1, 2]", "not a JSON object"),
+            (#"{"http": {"host": "0.0.0.0"}}"#, "public-base-url"),
         ]
         for (content, expected) in cases {
             let file = directory.appendingPathComponent("tandem.json")
@@ -46,14 +47,22 @@ import Testing
         let first = try TandemServer.start(database: database, credentials: false)
         first.stop()
         let log = first.log
-        let pattern = try Regex(#"account SID (AC[0-9a-f]{32}), auth token ([0-9a-f]{32})"#)
-        let match = try #require(log.firstMatch(of: pattern), "no generated credentials in the log:\n\(log)")
-        let account = String(match.output[1].substring ?? ""), token = String(match.output[2].substring ?? "")
+        #expect(log.contains("generated API credentials"), "\(log)")
+        let file = database + ".credentials"
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        let attributes = try FileManager.default.attributesOfItem(atPath: file)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600, "the credentials file is readable by others")
+        let values = Dictionary(uniqueKeysWithValues: text.split(separator: "\n").compactMap { line -> (String, String)? in
+            let parts = line.split(separator: "=", maxSplits: 1).map(String.init)
+            return parts.count == 2 ? (parts[0], parts[1]) : nil
+        })
+        let account = try #require(values["TANDEM_ACCOUNT_SID"]), token = try #require(values["TANDEM_AUTH_TOKEN"])
+        #expect(!log.contains(token), "the auth token was written to the log")
 
         let second = try TandemServer.start(database: database, credentials: false)
         defer { second.stop() }
         let ok = try await second.request("GET", "/v1/Conversations", authorization: TandemServer.basic(account, token))
         #expect(ok.status == 200, "the stored credentials were not reused: \(ok.text)")
-        #expect(!second.log.contains(token), "the auth token was printed again on a later start")
+        #expect(!second.log.contains(token), "the auth token was written to the log on a later start")
     }
 }

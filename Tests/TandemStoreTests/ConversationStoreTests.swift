@@ -317,3 +317,61 @@ func expectAPIError(_ code: Int, _ body: () async throws -> Void, sourceLocation
         #expect(try await reopened.listRoles(service: f.service, PageRequest()).items.count == DefaultRoles.all.count)
     }
 }
+
+@Suite struct ParticipantRulesTests {
+    @Test func removingAParticipantDropsItsWaitingDeliveries() async throws {
+        let f = try StoreFixture()
+        let a = try await f.conversation()
+        let gone = try await f.sms(a, "+15550000061", "+15559999991")
+        _ = try await f.sms(a, "+15550000062", "+15559999992")
+        let m = try await f.store.appendMessage(service: f.service, conversation: a.sid, MessageDraft(body: "x"))
+        try await f.store.removeParticipant(service: f.service, conversation: a.sid, gone.sid)
+        #expect(try await f.store.outbox(message: m.sid).map(\.address) == ["+15550000062"])
+        let receipts = try await f.store.receipts(service: f.service, conversation: a.sid, message: m.sid, PageRequest()).items
+        #expect(receipts.first { $0.participantSid == gone.sid }?.status == .failed)
+    }
+
+    @Test func rolesMustExistInTheServiceWithTheRightType() async throws {
+        let f = try StoreFixture()
+        let a = try await f.conversation()
+        let roles = try await f.store.listRoles(service: f.service, PageRequest()).items
+        let serviceRole = try #require(roles.first { $0.type == .service })
+        let conversationRole = try #require(roles.first { $0.type == .conversation })
+        _ = try await f.store.addParticipant(service: f.service, conversation: a.sid, ParticipantDraft(identity: "ok", roleSid: conversationRole.sid))
+        await expectAPIError(20001) {
+            _ = try await f.store.addParticipant(service: f.service, conversation: a.sid, ParticipantDraft(identity: "x", roleSid: serviceRole.sid))
+        }
+        await expectAPIError(20404) {
+            _ = try await f.store.addParticipant(service: f.service, conversation: a.sid, ParticipantDraft(identity: "y", roleSid: SID.make(.role)))
+        }
+        await expectAPIError(20001) { _ = try await f.store.createUser(service: f.service, UserDraft(identity: "u", roleSid: conversationRole.sid)) }
+    }
+
+    @Test func whatsappAndSMSAddressesCannotBePaired() async throws {
+        let f = try StoreFixture()
+        let a = try await f.conversation()
+        await expectAPIError(50414) { _ = try await f.sms(a, "whatsapp:+15550000071", "+15559999991") }
+        let p = try await f.sms(a, "whatsapp:+15550000071", "whatsapp:+15559999991")
+        #expect(p.binding?.type == "whatsapp")
+    }
+
+    @Test func editingAMessagePastTheSMSLimitIsRefused() async throws {
+        let f = try StoreFixture()
+        let a = try await f.conversation()
+        _ = try await f.sms(a, "+15550000081", "+15559999991")
+        let m = try await f.store.appendMessage(service: f.service, conversation: a.sid, MessageDraft(body: "short"))
+        await expectAPIError(21617) {
+            _ = try await f.store.updateMessage(service: f.service, conversation: a.sid, m.sid, MessageUpdate(body: String(repeating: "a", count: 1601)))
+        }
+    }
+
+    @Test func changingTheDefaultServiceMovesTheDefaultPaths() async throws {
+        let f = try StoreFixture()
+        let other = try await f.store.createService(friendlyName: "other")
+        let old = f.store.defaultServiceSid
+        _ = try await f.store.updateAccountConfiguration { $0.defaultChatServiceSid = other.sid }
+        #expect(f.store.defaultServiceSid == other.sid)
+        await expectAPIError(20001) { try await f.store.deleteService(other.sid) }
+        try await f.store.deleteService(old)
+    }
+}
