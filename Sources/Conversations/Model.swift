@@ -331,6 +331,8 @@ public struct ScopedWebhook: Sendable, Hashable {
 public struct OutboxEntry: Sendable, Hashable {
     public var id: Int64
     public var receiptSid: String
+    /// The receipt's place among its message's receipts (its key with the message SID).
+    public var receiptPosition: Int
     public var messageSid: String
     public var conversationSid: String
     public var serviceSid: String
@@ -341,9 +343,9 @@ public struct OutboxEntry: Sendable, Hashable {
     public var body: String
     public var attempts: Int
     public var notBefore: UnixTime
-    public init(id: Int64, receiptSid: String, messageSid: String, conversationSid: String, serviceSid: String,
+    public init(id: Int64, receiptSid: String, receiptPosition: Int, messageSid: String, conversationSid: String, serviceSid: String,
                 participantSid: String, address: String, proxyAddress: String, body: String, attempts: Int, notBefore: UnixTime) {
-        self.id = id; self.receiptSid = receiptSid; self.messageSid = messageSid; self.conversationSid = conversationSid
+        self.id = id; self.receiptSid = receiptSid; self.receiptPosition = receiptPosition; self.messageSid = messageSid; self.conversationSid = conversationSid
         self.serviceSid = serviceSid; self.participantSid = participantSid; self.address = address
         self.proxyAddress = proxyAddress; self.body = body; self.attempts = attempts; self.notBefore = notBefore
     }

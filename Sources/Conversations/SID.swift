@@ -64,17 +64,25 @@ public enum SID {
 
     /// Whether `text` is a well-formed SID with the given prefix (hex in either case, as the
     /// spec's pattern `^XX[0-9a-fA-F]{32}$` allows).
-    public static func isValid(_ text: some StringProtocol, prefix: SIDPrefix) -> Bool {
-        let utf8 = text.utf8
-        guard utf8.count == 34, text.hasPrefix(prefix.rawValue) else { return false }
-        return utf8.dropFirst(2).allSatisfy { byte in
-            (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte)
+    public static func isValid(_ text: String, prefix: SIDPrefix) -> Bool {
+        var text = text
+        let p = prefix.rawValue.utf8
+        let p0 = p[p.startIndex], p1 = p[p.index(after: p.startIndex)]
+        return text.withUTF8 { bytes in
+            guard bytes.count == 34, bytes[0] == p0, bytes[1] == p1 else { return false }
+            for i in 2..<34 {
+                let byte = bytes[i]
+                guard (48...57).contains(byte) || (65...70).contains(byte) || (97...102).contains(byte) else { return false }
+            }
+            return true
         }
     }
 
+    public static func isValid(_ text: Substring, prefix: SIDPrefix) -> Bool { isValid(String(text), prefix: prefix) }
+
     /// Whether `text` looks like a SID of any kind (two letters, 32 hex digits): used to tell a
     /// SID from a unique name or identity in a path.
-    public static func looksLikeSID(_ text: some StringProtocol) -> Bool {
+    public static func looksLikeSID(_ text: String) -> Bool {
         SIDPrefix.allCases.contains { isValid(text, prefix: $0) }
     }
 }

@@ -111,24 +111,28 @@ public final class ConversationStore: Sendable {
                 participant_sid TEXT, media TEXT, subject TEXT, content_sid TEXT,
                 date_created INTEGER NOT NULL, date_updated INTEGER);
             CREATE UNIQUE INDEX messages_by_index ON messages(conversation_sid, idx);
+            -- Receipts live clustered under their message (one B-tree, no rowid): a message's
+            -- receipts are always reached through it.
             CREATE TABLE delivery_receipts(
-                sid TEXT PRIMARY KEY,
                 message_sid TEXT NOT NULL REFERENCES messages(sid) ON DELETE CASCADE,
+                position INTEGER NOT NULL,
+                sid TEXT NOT NULL,
                 conversation_sid TEXT NOT NULL, service_sid TEXT NOT NULL, participant_sid TEXT NOT NULL,
                 channel_message_sid TEXT, status TEXT NOT NULL, error_code INTEGER NOT NULL DEFAULT 0,
                 provider TEXT,
-                date_created INTEGER NOT NULL, date_updated INTEGER);
-            CREATE INDEX delivery_receipts_by_message ON delivery_receipts(message_sid);
-            -- One row per message x non-chat participant still to hand to a carrier.
+                date_created INTEGER NOT NULL, date_updated INTEGER,
+                PRIMARY KEY (message_sid, position)) WITHOUT ROWID;
+            -- One row per message x non-chat participant still to hand to a carrier, in arrival
+            -- order (the rowid); removed when the carrier accepted it.
             CREATE TABLE outbox(
-                id INTEGER PRIMARY KEY AUTOINCREMENT,
-                receipt_sid TEXT NOT NULL REFERENCES delivery_receipts(sid) ON DELETE CASCADE,
-                message_sid TEXT NOT NULL, conversation_sid TEXT NOT NULL, service_sid TEXT NOT NULL,
+                id INTEGER PRIMARY KEY,
+                message_sid TEXT NOT NULL REFERENCES messages(sid) ON DELETE CASCADE,
+                receipt_position INTEGER NOT NULL, receipt_sid TEXT NOT NULL,
+                conversation_sid TEXT NOT NULL, service_sid TEXT NOT NULL,
                 participant_sid TEXT NOT NULL, address TEXT NOT NULL, proxy_address TEXT NOT NULL,
                 body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, not_before INTEGER NOT NULL,
                 created INTEGER NOT NULL);
-            CREATE INDEX outbox_due ON outbox(not_before, id);
-            CREATE INDEX outbox_by_receipt ON outbox(receipt_sid);
+            CREATE INDEX outbox_by_message ON outbox(message_sid);
             CREATE TABLE users(
                 sid TEXT PRIMARY KEY,
                 service_sid TEXT NOT NULL REFERENCES services(sid) ON DELETE CASCADE,

@@ -148,7 +148,7 @@ extension ScopedWebhook {
 
 extension OutboxEntry {
     init(row: Row) {
-        self.init(id: row["id"], receiptSid: row["receipt_sid"], messageSid: row["message_sid"], conversationSid: row["conversation_sid"],
+        self.init(id: row["id"], receiptSid: row["receipt_sid"], receiptPosition: row["receipt_position"], messageSid: row["message_sid"], conversationSid: row["conversation_sid"],
                   serviceSid: row["service_sid"], participantSid: row["participant_sid"], address: row["address"],
                   proxyAddress: row["proxy_address"], body: row["body"], attempts: row["attempts"], notBefore: row["not_before"])
     }

@@ -524,9 +524,11 @@ extension ConversationStore {
     /// Removes a participant; deliveries still waiting for it are dropped and their receipts
     /// marked failed (it is no longer in the conversation).
     static func deleteParticipant(_ db: Database, _ sid: String) throws {
+        try db.execute(sql: """
+            UPDATE delivery_receipts SET status = 'failed', error_code = 50432, date_updated = strftime('%s','now')
+            WHERE (message_sid, position) IN (SELECT message_sid, receipt_position FROM outbox WHERE participant_sid = ?)
+            """, arguments: [sid])
         try db.execute(sql: "DELETE FROM outbox WHERE participant_sid = ?", arguments: [sid])
-        try db.execute(sql: "UPDATE delivery_receipts SET status = 'failed', error_code = 50432, date_updated = strftime('%s','now') WHERE participant_sid = ? AND status = 'queued'",
-                       arguments: [sid])
         try db.execute(sql: "DELETE FROM participants WHERE sid = ?", arguments: [sid])
     }
 }

@@ -112,22 +112,24 @@ extension ConversationStore {
         insert.bind(8, message.participantSid); insert.bind(9, media); insert.bind(10, message.subject)
         insert.bind(11, message.contentSid); insert.bind(12, message.dateCreated); insert.bind(13, message.dateUpdated)
         try insert.run()
-        for recipient in recipients {
+        for (position, recipient) in recipients.enumerated() {
             let receipt = SID.make(.deliveryReceipt)
             let addReceipt = try RawStatement(db, """
-                INSERT INTO delivery_receipts(sid, message_sid, conversation_sid, service_sid, participant_sid, status, date_created)
-                VALUES (?, ?, ?, ?, ?, 'queued', ?)
+                INSERT INTO delivery_receipts(message_sid, position, sid, conversation_sid, service_sid, participant_sid, status, date_created)
+                VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)
                 """)
-            addReceipt.bind(1, receipt); addReceipt.bind(2, message.sid); addReceipt.bind(3, message.conversationSid)
-            addReceipt.bind(4, message.serviceSid); addReceipt.bind(5, recipient.sid); addReceipt.bind(6, now)
+            addReceipt.bind(1, message.sid); addReceipt.bind(2, Int64(position)); addReceipt.bind(3, receipt)
+            addReceipt.bind(4, message.conversationSid); addReceipt.bind(5, message.serviceSid); addReceipt.bind(6, recipient.sid)
+            addReceipt.bind(7, now)
             try addReceipt.run()
             let enqueue = try RawStatement(db, """
-                INSERT INTO outbox(receipt_sid, message_sid, conversation_sid, service_sid, participant_sid, address, proxy_address, body,
-                    not_before, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO outbox(message_sid, receipt_position, receipt_sid, conversation_sid, service_sid, participant_sid, address,
+                    proxy_address, body, not_before, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            enqueue.bind(1, receipt); enqueue.bind(2, message.sid); enqueue.bind(3, message.conversationSid)
-            enqueue.bind(4, message.serviceSid); enqueue.bind(5, recipient.sid); enqueue.bind(6, recipient.address)
-            enqueue.bind(7, recipient.proxy); enqueue.bind(8, message.body ?? ""); enqueue.bind(9, now); enqueue.bind(10, now)
+            enqueue.bind(1, message.sid); enqueue.bind(2, Int64(position)); enqueue.bind(3, receipt)
+            enqueue.bind(4, message.conversationSid); enqueue.bind(5, message.serviceSid); enqueue.bind(6, recipient.sid)
+            enqueue.bind(7, recipient.address); enqueue.bind(8, recipient.proxy); enqueue.bind(9, message.body ?? "")
+            enqueue.bind(10, now); enqueue.bind(11, now)
             try enqueue.run()
         }
         // Everything this append wrote succeeded: the cache may now move on (the conversation
@@ -205,8 +207,8 @@ extension ConversationStore {
         try await read { db in
             let conversation = try Self.conversation(db, service: service, id)
             let message = try Self.message(db, conversation: conversation, sid)
-            return try KeysetPage(select: "SELECT \(Columns.receipt), rowid AS _key FROM delivery_receipts WHERE message_sid = ?",
-                                  arguments: [message.sid], key: "rowid").fetch(db, page, map: DeliveryReceipt.init(row:))
+            return try KeysetPage(select: "SELECT \(Columns.receipt), position AS _key FROM delivery_receipts WHERE message_sid = ?",
+                                  arguments: [message.sid], key: "position").fetch(db, page, map: DeliveryReceipt.init(row:))
         }
     }
 
@@ -245,20 +247,22 @@ extension ConversationStore {
     public func completeDelivery(_ entry: OutboxEntry, channelMessageSid: String, provider: String?) async throws(ConversationsError) {
         let now = clock()
         try await write { db in
-            try db.execute(sql: "UPDATE delivery_receipts SET status = 'sent', channel_message_sid = ?, provider = ?, date_updated = ? WHERE sid = ?",
-                           arguments: [channelMessageSid, provider, now, entry.receiptSid])
+            try db.execute(sql: """
+                UPDATE delivery_receipts SET status = 'sent', channel_message_sid = ?, provider = ?, date_updated = ?
+                WHERE message_sid = ? AND position = ?
+                """, arguments: [channelMessageSid, provider, now, entry.messageSid, entry.receiptPosition])
             try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [entry.id])
         }
     }
 
     /// Sets a receipt's status (a carrier receipt arrived, or delivery failed for good).
-    public func updateReceipt(_ receiptSid: String, status: DeliveryStatus, errorCode: Int = 0) async throws(ConversationsError) {
+    public func updateReceipt(message: String, receipt receiptSid: String, status: DeliveryStatus, errorCode: Int = 0) async throws(ConversationsError) {
         let now = clock()
         try await write { db in
-            try db.execute(sql: "UPDATE delivery_receipts SET status = ?, error_code = ?, date_updated = ? WHERE sid = ?",
-                           arguments: [status.rawValue, errorCode, now, receiptSid])
+            try db.execute(sql: "UPDATE delivery_receipts SET status = ?, error_code = ?, date_updated = ? WHERE message_sid = ? AND sid = ?",
+                           arguments: [status.rawValue, errorCode, now, message, receiptSid])
             if status == .failed || status == .undelivered {
-                try db.execute(sql: "DELETE FROM outbox WHERE receipt_sid = ?", arguments: [receiptSid])
+                try db.execute(sql: "DELETE FROM outbox WHERE message_sid = ? AND receipt_sid = ?", arguments: [message, receiptSid])
             }
         }
     }

@@ -74,19 +74,16 @@ final class WriteCoalescer: @unchecked Sendable {
             try pool.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     // Savepoint statements prepared once (GRDB's inSavepoint prepares them per call).
-                    let begin = try db.cachedStatement(sql: "SAVEPOINT tandem_request")
-                    let release = try db.cachedStatement(sql: "RELEASE SAVEPOINT tandem_request")
-                    let rollback = try db.cachedStatement(sql: "ROLLBACK TRANSACTION TO SAVEPOINT tandem_request")
                     for job in batch {
                         if !job.isAppend { try appendCache.flush(db, clear: true) }
-                        try begin.execute()
+                        try RawStatement(db, "SAVEPOINT tandem_request").run()
                         do {
                             let value = try job.run(db)
-                            try release.execute()
+                            try RawStatement(db, "RELEASE SAVEPOINT tandem_request").run()
                             results.append(.success(value))
                         } catch {
-                            try rollback.execute()
-                            try release.execute()
+                            try RawStatement(db, "ROLLBACK TRANSACTION TO SAVEPOINT tandem_request").run()
+                            try RawStatement(db, "RELEASE SAVEPOINT tandem_request").run()
                             results.append(.failure(error))
                         }
                     }

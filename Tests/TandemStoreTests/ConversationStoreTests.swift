@@ -202,7 +202,7 @@ func expectAPIError(_ code: Int, _ body: () async throws -> Void, sourceLocation
         #expect(try await f.store.outbox(message: m.sid).isEmpty)
         let fetched = try await f.store.message(service: f.service, conversation: a.sid, m.sid)
         #expect(fetched.delivery?.sent == .all)
-        try await f.store.updateReceipt(row.receiptSid, status: .delivered)
+        try await f.store.updateReceipt(message: m.sid, receipt: row.receiptSid, status: .delivered)
         #expect(try await f.store.message(service: f.service, conversation: a.sid, m.sid).delivery?.delivered == .all)
     }
 
