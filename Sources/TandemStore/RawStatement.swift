@@ -10,6 +10,12 @@ struct RawStatement {
     private let sql: String
 
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    /// A NUL that lives as long as the process (SQLite may read a static binding until the reset).
+    nonisolated(unsafe) private static let emptyText: UnsafeMutablePointer<CChar> = {
+        let pointer = UnsafeMutablePointer<CChar>.allocate(capacity: 1)
+        pointer.initialize(to: 0)
+        return pointer
+    }()
 
     init(_ db: Database, _ sql: String) throws {
         statement = try db.cachedStatement(sql: sql).sqliteStatement
@@ -23,7 +29,12 @@ struct RawStatement {
         guard let value else { sqlite3_bind_null(statement, index); return }
         var text = value
         text.withUTF8 { bytes in
-            _ = sqlite3_bind_text(statement, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+            guard let base = bytes.baseAddress, bytes.count > 0 else {
+                // An empty buffer may have no address: bind the one static empty string instead.
+                _ = sqlite3_bind_text(statement, index, Self.emptyText, 0, nil)
+                return
+            }
+            _ = sqlite3_bind_text(statement, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self),
                                   Int32(bytes.count), Self.transient)
         }
     }

@@ -375,3 +375,17 @@ func expectAPIError(_ code: Int, _ body: () async throws -> Void, sourceLocation
         try await f.store.deleteService(old)
     }
 }
+
+@Suite struct MediaOnlyMessageTests {
+    @Test func aMediaOnlyMessageToAnSMSParticipantIsStoredWithAnEmptyOutboxBody() async throws {
+        let f = try StoreFixture()
+        let a = try await f.conversation()
+        _ = try await f.sms(a, "+15550000091", "+15559999991")
+        let media = [MediaItem(sid: SID.make(.media), contentType: "image/png", filename: "a.png", size: 10)]
+        let m = try await f.store.appendMessage(service: f.service, conversation: a.sid, MessageDraft(author: "agent", body: nil, media: media))
+        #expect(try await f.store.outbox(message: m.sid).map(\.body) == [""])
+        let fetched = try await f.store.message(service: f.service, conversation: a.sid, m.sid)
+        #expect(fetched.media?.map(\.contentType) == ["image/png"])
+        #expect(fetched.body == nil)
+    }
+}
