@@ -334,8 +334,6 @@ public struct OutboxEntry: Sendable, Hashable {
     /// The receipt's place among its message's receipts (its key with the message SID).
     public var receiptPosition: Int
     public var messageSid: String
-    public var conversationSid: String
-    public var serviceSid: String
     public var participantSid: String
     /// Where to: the participant's address, from its proxy address.
     public var address: String
@@ -343,10 +341,10 @@ public struct OutboxEntry: Sendable, Hashable {
     public var body: String
     public var attempts: Int
     public var notBefore: UnixTime
-    public init(id: Int64, receiptSid: String, receiptPosition: Int, messageSid: String, conversationSid: String, serviceSid: String,
+    public init(id: Int64, receiptSid: String, receiptPosition: Int, messageSid: String,
                 participantSid: String, address: String, proxyAddress: String, body: String, attempts: Int, notBefore: UnixTime) {
-        self.id = id; self.receiptSid = receiptSid; self.receiptPosition = receiptPosition; self.messageSid = messageSid; self.conversationSid = conversationSid
-        self.serviceSid = serviceSid; self.participantSid = participantSid; self.address = address
+        self.id = id; self.receiptSid = receiptSid; self.receiptPosition = receiptPosition; self.messageSid = messageSid
+        self.participantSid = participantSid; self.address = address
         self.proxyAddress = proxyAddress; self.body = body; self.attempts = attempts; self.notBefore = notBefore
     }
 }

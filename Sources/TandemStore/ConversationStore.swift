@@ -117,7 +117,7 @@ public final class ConversationStore: Sendable {
                 message_sid TEXT NOT NULL REFERENCES messages(sid) ON DELETE CASCADE,
                 position INTEGER NOT NULL,
                 sid TEXT NOT NULL,
-                conversation_sid TEXT NOT NULL, service_sid TEXT NOT NULL, participant_sid TEXT NOT NULL,
+                participant_sid TEXT NOT NULL,
                 channel_message_sid TEXT, status TEXT NOT NULL, error_code INTEGER NOT NULL DEFAULT 0,
                 provider TEXT,
                 date_created INTEGER NOT NULL, date_updated INTEGER,
@@ -128,10 +128,8 @@ public final class ConversationStore: Sendable {
                 id INTEGER PRIMARY KEY,
                 message_sid TEXT NOT NULL REFERENCES messages(sid) ON DELETE CASCADE,
                 receipt_position INTEGER NOT NULL, receipt_sid TEXT NOT NULL,
-                conversation_sid TEXT NOT NULL, service_sid TEXT NOT NULL,
                 participant_sid TEXT NOT NULL, address TEXT NOT NULL, proxy_address TEXT NOT NULL,
-                body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, not_before INTEGER NOT NULL,
-                created INTEGER NOT NULL);
+                body TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, not_before INTEGER NOT NULL);
             CREATE INDEX outbox_by_message ON outbox(message_sid);
             CREATE TABLE users(
                 sid TEXT PRIMARY KEY,
@@ -230,9 +228,9 @@ public final class ConversationStore: Sendable {
     }
 
     /// Write transactions so far and the requests they carried (group commit's batching).
-    public var writeStatistics: (transactions: Int, requests: Int) {
+    public var writeStatistics: (transactions: Int, requests: Int, writerCPUNanoseconds: UInt64) {
         let s = writer.statistics
-        return (s.transactions, s.jobs)
+        return (s.transactions, s.jobs, s.cpuNanoseconds)
     }
 
     /// Closes the database (the WAL is checkpointed). Pending writes finish first.

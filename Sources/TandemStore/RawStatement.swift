@@ -58,6 +58,51 @@ struct RawStatement {
         }
     }
 
+    /// A value for ``run(_:)``.
+    enum Value {
+        case text(String?)
+        case int(Int64?)
+    }
+
+    /// Binds `values` to parameters 1, 2, 3… and runs the statement (no rows), then resets it.
+    /// The texts are copied once into one buffer bound without SQLite's own copy of each.
+    func run(_ values: [Value]) throws {
+        var total = 0
+        for case .text(let text?) in values { total += text.utf8.count + 1 }
+        var arena = [UInt8]()
+        arena.reserveCapacity(total)
+        var offsets: [Int] = []
+        offsets.reserveCapacity(values.count)
+        for value in values {
+            if case .text(let text?) = value {
+                offsets.append(arena.count)
+                arena.append(contentsOf: text.utf8)
+                arena.append(0)
+            } else {
+                offsets.append(-1)
+            }
+        }
+        try arena.withUnsafeBufferPointer { buffer in
+            let base = UnsafeRawPointer(buffer.baseAddress ?? UnsafePointer(Self.emptyText).withMemoryRebound(to: UInt8.self, capacity: 1) { $0 })
+            for (i, value) in values.enumerated() {
+                let index = Int32(i + 1)
+                switch value {
+                case .text(let text?):
+                    sqlite3_bind_text(statement, index, (base + offsets[i]).assumingMemoryBound(to: CChar.self), Int32(text.utf8.count), nil)
+                case .int(let number?):
+                    sqlite3_bind_int64(statement, index, number)
+                case .text(nil), .int(nil):
+                    sqlite3_bind_null(statement, index)
+                }
+            }
+            defer {
+                sqlite3_reset(statement)
+                sqlite3_clear_bindings(statement)
+            }
+            try step()
+        }
+    }
+
     /// Runs a statement that returns no rows, then resets it.
     func run() throws {
         try step()

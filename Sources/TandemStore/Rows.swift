@@ -18,8 +18,7 @@ enum Columns {
         content_sid, date_created, date_updated
         """
     static let receipt = """
-        sid, message_sid, conversation_sid, service_sid, participant_sid, channel_message_sid, status, error_code,
-        date_created, date_updated
+        sid, message_sid, participant_sid, channel_message_sid, status, error_code, date_created, date_updated
         """
     static let user = "sid, service_sid, identity, friendly_name, attributes, role_sid, date_created, date_updated"
     static let role = "sid, service_sid, friendly_name, type, permissions, is_default, date_created, date_updated"
@@ -82,9 +81,10 @@ extension Message {
 }
 
 extension DeliveryReceipt {
-    init(row: Row) {
+    /// From a row of `Columns.receipt`; the conversation and service are the message's.
+    init(row: Row, message: Message) {
         self.init(
-            sid: row["sid"], conversationSid: row["conversation_sid"], serviceSid: row["service_sid"], messageSid: row["message_sid"],
+            sid: row["sid"], conversationSid: message.conversationSid, serviceSid: message.serviceSid, messageSid: row["message_sid"],
             participantSid: row["participant_sid"], channelMessageSid: row["channel_message_sid"],
             status: DeliveryStatus(rawValue: row["status"]) ?? .queued, errorCode: row["error_code"],
             dateCreated: row["date_created"], dateUpdated: row["date_updated"])
@@ -148,8 +148,8 @@ extension ScopedWebhook {
 
 extension OutboxEntry {
     init(row: Row) {
-        self.init(id: row["id"], receiptSid: row["receipt_sid"], receiptPosition: row["receipt_position"], messageSid: row["message_sid"], conversationSid: row["conversation_sid"],
-                  serviceSid: row["service_sid"], participantSid: row["participant_sid"], address: row["address"],
+        self.init(id: row["id"], receiptSid: row["receipt_sid"], receiptPosition: row["receipt_position"], messageSid: row["message_sid"],
+                  participantSid: row["participant_sid"], address: row["address"],
                   proxyAddress: row["proxy_address"], body: row["body"], attempts: row["attempts"], notBefore: row["not_before"])
     }
 }

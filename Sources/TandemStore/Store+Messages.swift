@@ -107,30 +107,22 @@ extension ConversationStore {
             INSERT INTO messages(sid, conversation_sid, service_sid, idx, author, body, attributes, participant_sid, media, subject,
                 content_sid, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        insert.bind(1, message.sid); insert.bind(2, message.conversationSid); insert.bind(3, message.serviceSid)
-        insert.bind(4, Int64(index)); insert.bind(5, author); insert.bind(6, message.body); insert.bind(7, message.attributes)
-        insert.bind(8, message.participantSid); insert.bind(9, media); insert.bind(10, message.subject)
-        insert.bind(11, message.contentSid); insert.bind(12, message.dateCreated); insert.bind(13, message.dateUpdated)
-        try insert.run()
+        try insert.run([.text(message.sid), .text(message.conversationSid), .text(message.serviceSid), .int(Int64(index)),
+                        .text(author), .text(message.body), .text(message.attributes), .text(message.participantSid), .text(media),
+                        .text(message.subject), .text(message.contentSid), .int(message.dateCreated), .int(message.dateUpdated)])
         for (position, recipient) in recipients.enumerated() {
             let receipt = SID.make(.deliveryReceipt)
             let addReceipt = try RawStatement(db, """
-                INSERT INTO delivery_receipts(message_sid, position, sid, conversation_sid, service_sid, participant_sid, status, date_created)
-                VALUES (?, ?, ?, ?, ?, ?, 'queued', ?)
+                INSERT INTO delivery_receipts(message_sid, position, sid, participant_sid, status, date_created)
+                VALUES (?, ?, ?, ?, 'queued', ?)
                 """)
-            addReceipt.bind(1, message.sid); addReceipt.bind(2, Int64(position)); addReceipt.bind(3, receipt)
-            addReceipt.bind(4, message.conversationSid); addReceipt.bind(5, message.serviceSid); addReceipt.bind(6, recipient.sid)
-            addReceipt.bind(7, now)
-            try addReceipt.run()
+            try addReceipt.run([.text(message.sid), .int(Int64(position)), .text(receipt), .text(recipient.sid), .int(now)])
             let enqueue = try RawStatement(db, """
-                INSERT INTO outbox(message_sid, receipt_position, receipt_sid, conversation_sid, service_sid, participant_sid, address,
-                    proxy_address, body, not_before, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO outbox(message_sid, receipt_position, receipt_sid, participant_sid, address, proxy_address, body, not_before)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """)
-            enqueue.bind(1, message.sid); enqueue.bind(2, Int64(position)); enqueue.bind(3, receipt)
-            enqueue.bind(4, message.conversationSid); enqueue.bind(5, message.serviceSid); enqueue.bind(6, recipient.sid)
-            enqueue.bind(7, recipient.address); enqueue.bind(8, recipient.proxy); enqueue.bind(9, message.body ?? "")
-            enqueue.bind(10, now); enqueue.bind(11, now)
-            try enqueue.run()
+            try enqueue.run([.text(message.sid), .int(Int64(position)), .text(receipt), .text(recipient.sid), .text(recipient.address),
+                             .text(recipient.proxy), .text(message.body ?? ""), .int(now)])
         }
         // Everything this append wrote succeeded: the cache may now move on (the conversation
         // row itself is written at the end of the transaction).
@@ -208,7 +200,7 @@ extension ConversationStore {
             let conversation = try Self.conversation(db, service: service, id)
             let message = try Self.message(db, conversation: conversation, sid)
             return try KeysetPage(select: "SELECT \(Columns.receipt), position AS _key FROM delivery_receipts WHERE message_sid = ?",
-                                  arguments: [message.sid], key: "position").fetch(db, page, map: DeliveryReceipt.init(row:))
+                                  arguments: [message.sid], key: "position").fetch(db, page) { DeliveryReceipt(row: $0, message: message) }
         }
     }
 
@@ -220,7 +212,7 @@ extension ConversationStore {
                                              arguments: [receiptSid, message.sid]) else {
                 throw ConversationsError.notFound("Receipt \(receiptSid)")
             }
-            return DeliveryReceipt(row: row)
+            return DeliveryReceipt(row: row, message: message)
         }
     }
 

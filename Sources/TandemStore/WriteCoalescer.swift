@@ -23,11 +23,19 @@ final class WriteCoalescer: @unchecked Sendable {
     private var draining = false
     private var transactions = 0
     private var jobs = 0
+    private var writerCPUNanoseconds: UInt64 = 0
 
-    /// Transactions committed and requests they carried (the average batch is jobs/transactions).
-    var statistics: (transactions: Int, jobs: Int) {
+    /// Transactions committed, requests they carried (the average batch is jobs/transactions),
+    /// and the CPU time the writer thread spent on them.
+    var statistics: (transactions: Int, jobs: Int, cpuNanoseconds: UInt64) {
         lock.lock(); defer { lock.unlock() }
-        return (transactions, jobs)
+        return (transactions, jobs, writerCPUNanoseconds)
+    }
+
+    private static func threadCPUTime() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
     private let queue = DispatchQueue(label: "tandem.store.writer", qos: .userInitiated)
     /// The largest batch one transaction takes (keeps commit latency bounded under load).
@@ -63,7 +71,12 @@ final class WriteCoalescer: @unchecked Sendable {
             transactions += 1
             jobs += take
             lock.unlock()
+            let start = Self.threadCPUTime()
             run(batch)
+            let spent = Self.threadCPUTime() - start
+            lock.lock()
+            writerCPUNanoseconds += spent
+            lock.unlock()
         }
     }
 

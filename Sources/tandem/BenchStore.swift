@@ -82,6 +82,9 @@ struct BenchStore: AsyncParsableCommand {
         let counts = try await store.counts()
         let batches = store.writeStatistics
         print("rows: \(counts.messages) messages, \(counts.outbox) outbox rows; \(batches.transactions) write transactions, \(batches.requests / max(batches.transactions, 1)) requests per commit on average")
+        // The writer is the one serial resource: its CPU per append is the steady figure on a busy machine.
+        let perAppend = Double(batches.writerCPUNanoseconds) / Double(max(batches.requests, 1)) / 1000
+        print("writer thread CPU per append: \(String(format: "%.1f", perAppend)) µs (a ceiling of \(Int(1_000_000 / perAppend)) appends/s)")
         try store.close()
         print("store appends/s: \(Int(best))")
     }
