@@ -101,7 +101,8 @@ extension ConversationsAPI {
         scoped(router, .get, "/Conversations") { _, _, scope, form in
             let state = try form.choice("State", Self.states).flatMap(ConversationState.init(rawValue:))
             let filter = ConversationFilter(state: state, createdFrom: try form.date("StartDate"), createdUntil: try form.date("EndDate", endOfDay: true))
-            let (request, number) = try Self.pageRequest(form, max: 100)
+            // With a date filter the mirrored API lists newest first.
+            let (request, number) = try Self.pageRequest(form, max: 100, descending: form.has("StartDate") || form.has("EndDate"))
             let page = try await store.listConversations(service: scope.service, filter: filter, request)
             var filters: [(String, String)] = []
             for name in ["StartDate", "EndDate", "State"] { if let v = form.string(name) { filters.append((name, v)) } }
@@ -159,7 +160,12 @@ extension ConversationsAPI {
             update.projectedAddress = try form.address("MessagingBinding.ProjectedAddress")
             update.attributes = try form.attributes(max: ConversationLimits.participantAttributes)
             update.roleSid = try form.sid("RoleSid", prefix: .role)
-            update.lastReadMessageIndex = try form.int("LastReadMessageIndex", range: 0...Int.max)
+            // An empty value clears the read horizon (the parameter is nullable).
+            if form.string("LastReadMessageIndex") == "" {
+                update.clearReadHorizon = true
+            } else {
+                update.lastReadMessageIndex = try form.int("LastReadMessageIndex", range: 0...Int.max)
+            }
             update.lastReadTimestamp = try form.date("LastReadTimestamp").map(V1Timestamp.format)
             update.dateCreated = try form.date("DateCreated")
             update.dateUpdated = try form.date("DateUpdated")

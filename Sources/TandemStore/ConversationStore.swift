@@ -233,7 +233,8 @@ public final class ConversationStore: Sendable {
         return (s.transactions, s.jobs, s.cpuNanoseconds)
     }
 
-    /// Closes the database (the WAL is checkpointed). Pending writes finish first.
+    /// Closes the database (the WAL is checkpointed). Call it once no request is in flight
+    /// (`tandem serve` closes it after the HTTP server has stopped gracefully).
     public func close() throws {
         try pool.close()
     }

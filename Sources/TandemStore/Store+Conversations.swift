@@ -55,6 +55,8 @@ public struct ParticipantUpdate: Sendable {
     public var notificationLevel: String?
     public var dateCreated: UnixTime?
     public var dateUpdated: UnixTime?
+    /// Sets the read horizon (index and timestamp) back to null.
+    public var clearReadHorizon = false
     public init(identity: String? = nil, proxyAddress: String? = nil, projectedAddress: String? = nil, attributes: String? = nil,
                 roleSid: String? = nil, lastReadMessageIndex: Int? = nil, lastReadTimestamp: String? = nil,
                 notificationLevel: String? = nil, dateCreated: UnixTime? = nil, dateUpdated: UnixTime? = nil) {
@@ -403,6 +405,10 @@ extension ConversationStore {
         }
         if let value = update.attributes { participant.attributes = value }
         if let value = update.roleSid { participant.roleSid = value }
+        if update.clearReadHorizon {
+            participant.lastReadMessageIndex = nil
+            participant.lastReadTimestamp = nil
+        }
         if let value = update.lastReadMessageIndex { participant.lastReadMessageIndex = value }
         if let value = update.lastReadTimestamp { participant.lastReadTimestamp = value }
         if let value = update.notificationLevel { participant.notificationLevel = value }

@@ -389,3 +389,26 @@ func expectAPIError(_ code: Int, _ body: () async throws -> Void, sourceLocation
         #expect(fetched.body == nil)
     }
 }
+
+@Suite struct ReadHorizonTests {
+    @Test func theReadHorizonCanBeSetAndCleared() async throws {
+        let f = try StoreFixture()
+        let a = try await f.conversation()
+        let p = try await f.store.addParticipant(service: f.service, conversation: a.sid, ParticipantDraft(identity: "agent"))
+        let set = try await f.store.updateParticipant(service: f.service, conversation: a.sid, p.sid,
+                                                      ParticipantUpdate(lastReadMessageIndex: 3, lastReadTimestamp: "2026-11-21T10:00:00Z"))
+        #expect(set.lastReadMessageIndex == 3)
+        var clear = ParticipantUpdate()
+        clear.clearReadHorizon = true
+        let cleared = try await f.store.updateParticipant(service: f.service, conversation: a.sid, p.sid, clear)
+        #expect(cleared.lastReadMessageIndex == nil && cleared.lastReadTimestamp == nil)
+    }
+
+    @Test func dateFilteredListsAreNewestFirst() async throws {
+        let f = try StoreFixture()
+        for i in 0..<3 { _ = try await f.conversation(ConversationDraft(friendlyName: "c\(i)")) }
+        let page = try await f.store.listConversations(service: f.service, filter: ConversationFilter(createdFrom: 0),
+                                                       PageRequest(size: 10, descending: true))
+        #expect(page.items.map(\.friendlyName) == ["c2", "c1", "c0"])
+    }
+}
