@@ -98,7 +98,8 @@ public final class ConversationStore: Sendable {
                 last_read_index INTEGER, last_read_timestamp TEXT, notification_level TEXT,
                 date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);
             -- The inbound routing key: one open binding per (service, address, proxy_address).
-            CREATE UNIQUE INDEX participants_open_binding ON participants(service_sid, address, proxy_address) WHERE binding_open = 1;
+            -- (address first so an inbound message, which names no service, finds it too).
+            CREATE UNIQUE INDEX participants_open_binding ON participants(address, proxy_address, service_sid) WHERE binding_open = 1;
             CREATE UNIQUE INDEX participants_identity ON participants(conversation_sid, identity) WHERE identity IS NOT NULL;
             CREATE INDEX participants_by_conversation ON participants(conversation_sid);
             CREATE INDEX participants_by_identity ON participants(service_sid, identity) WHERE identity IS NOT NULL;
@@ -156,6 +157,17 @@ public final class ConversationStore: Sendable {
                 filters TEXT NOT NULL DEFAULT '[]', triggers TEXT NOT NULL DEFAULT '[]', flow_sid TEXT,
                 replay_after INTEGER, date_created INTEGER NOT NULL, date_updated INTEGER NOT NULL);
             CREATE INDEX webhooks_by_conversation ON webhooks(conversation_sid);
+            """)
+        }
+        migrator.registerMigration("v2 inbound segments") { db in
+            try db.execute(sql: """
+            -- Parts of long inbound messages, kept until the last part arrives: each part is
+            -- acknowledged to the SMSC only once it is here.
+            CREATE TABLE inbound_segments(
+                source TEXT NOT NULL, destination TEXT NOT NULL, scheme INTEGER NOT NULL, reference INTEGER NOT NULL,
+                total INTEGER NOT NULL, sequence INTEGER NOT NULL, data_coding INTEGER NOT NULL, payload BLOB NOT NULL,
+                received INTEGER NOT NULL,
+                PRIMARY KEY (source, destination, scheme, reference, sequence)) WITHOUT ROWID;
             """)
         }
         return migrator

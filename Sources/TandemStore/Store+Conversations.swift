@@ -124,32 +124,8 @@ extension ConversationStore {
     public func createConversation(service: String, _ draft: ConversationDraft, participants: [ParticipantDraft] = [])
         async throws(ConversationsError) -> Conversation {
         let now = clock()
-        let sid = SID.make(.conversation)
         return try await write { db in
-            _ = try Self.service(db, service)
-            let state = draft.state ?? .active
-            if state == .closed { throw ConversationsError.initialStateClosed }
-            if let unique = draft.uniqueName, try Self.conversationRow(db, service: service, uniqueName: unique) != nil {
-                throw ConversationsError.uniqueNameInUse(unique)
-            }
-            let defaults = try Self.loadSetting(db, key: "account", as: AccountConfiguration.self)
-            let inactiveAfter = draft.inactiveAfter ?? defaults?.defaultInactiveTimer.flatMap(ISODuration.parse)
-            let closedAfter = draft.closedAfter ?? defaults?.defaultClosedTimer.flatMap(ISODuration.parse)
-            let created = draft.dateCreated ?? now
-            let timers = ConversationLifecycle.schedule(
-                ConversationTimers(inactiveAfter: inactiveAfter, closedAfter: closedAfter), state: state, activityAt: now)
-            let conversation = Conversation(
-                sid: sid, serviceSid: service, messagingServiceSid: draft.messagingServiceSid, friendlyName: draft.friendlyName,
-                uniqueName: draft.uniqueName, attributes: draft.attributes ?? "{}", state: state, timers: timers,
-                dateCreated: created, dateUpdated: draft.dateUpdated ?? created, createdBy: draft.createdBy ?? "system")
-            try db.execute(sql: """
-                INSERT INTO conversations(sid, service_sid, messaging_service_sid, friendly_name, unique_name, attributes, state,
-                    timer_inactive, timer_closed, date_inactive, date_closed, created_by, date_created, date_updated)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [sid, service, conversation.messagingServiceSid, conversation.friendlyName, conversation.uniqueName,
-                                 conversation.attributes, state.rawValue, timers.inactiveAfter, timers.closedAfter,
-                                 timers.dateInactive, timers.dateClosed, conversation.createdBy, conversation.dateCreated,
-                                 conversation.dateUpdated])
+            let conversation = try Self.insertConversation(db, service: service, draft, now: now)
             for participant in participants {
                 do {
                     _ = try Self.insertParticipant(db, conversation: conversation, participant, now: now)
@@ -159,6 +135,35 @@ extension ConversationStore {
             }
             return conversation
         }
+    }
+
+    static func insertConversation(_ db: Database, service: String, _ draft: ConversationDraft, now: UnixTime) throws -> Conversation {
+        let sid = SID.make(.conversation)
+        _ = try Self.service(db, service)
+        let state = draft.state ?? .active
+        if state == .closed { throw ConversationsError.initialStateClosed }
+        if let unique = draft.uniqueName, try Self.conversationRow(db, service: service, uniqueName: unique) != nil {
+            throw ConversationsError.uniqueNameInUse(unique)
+        }
+        let defaults = try Self.loadSetting(db, key: "account", as: AccountConfiguration.self)
+        let inactiveAfter = draft.inactiveAfter ?? defaults?.defaultInactiveTimer.flatMap(ISODuration.parse)
+        let closedAfter = draft.closedAfter ?? defaults?.defaultClosedTimer.flatMap(ISODuration.parse)
+        let created = draft.dateCreated ?? now
+        let timers = ConversationLifecycle.schedule(
+            ConversationTimers(inactiveAfter: inactiveAfter, closedAfter: closedAfter), state: state, activityAt: now)
+        let conversation = Conversation(
+            sid: sid, serviceSid: service, messagingServiceSid: draft.messagingServiceSid, friendlyName: draft.friendlyName,
+            uniqueName: draft.uniqueName, attributes: draft.attributes ?? "{}", state: state, timers: timers,
+            dateCreated: created, dateUpdated: draft.dateUpdated ?? created, createdBy: draft.createdBy ?? "system")
+        try db.execute(sql: """
+            INSERT INTO conversations(sid, service_sid, messaging_service_sid, friendly_name, unique_name, attributes, state,
+                timer_inactive, timer_closed, date_inactive, date_closed, created_by, date_created, date_updated)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [sid, service, conversation.messagingServiceSid, conversation.friendlyName, conversation.uniqueName,
+                             conversation.attributes, state.rawValue, timers.inactiveAfter, timers.closedAfter,
+                             timers.dateInactive, timers.dateClosed, conversation.createdBy, conversation.dateCreated,
+                             conversation.dateUpdated])
+        return conversation
     }
 
     static func conversationRow(_ db: Database, service: String, uniqueName: String) throws -> Row? {
