@@ -170,6 +170,24 @@ public final class ConversationStore: Sendable {
                 PRIMARY KEY (source, destination, scheme, reference, sequence)) WITHOUT ROWID;
             """)
         }
+        migrator.registerMigration("v3 carrier deliveries") { db in
+            try db.execute(sql: """
+            -- Each part handed to an SMSC, under every key its message id matches by
+            -- (MessageIDMatching: text, and numeric when the id reads as hex).
+            CREATE TABLE delivery_parts(
+                provider TEXT NOT NULL, id_key TEXT NOT NULL,
+                message_sid TEXT NOT NULL REFERENCES messages(sid) ON DELETE CASCADE,
+                receipt_position INTEGER NOT NULL, part INTEGER NOT NULL, parts INTEGER NOT NULL,
+                status TEXT NOT NULL, error_code INTEGER NOT NULL DEFAULT 0, submitted INTEGER NOT NULL,
+                PRIMARY KEY (provider, id_key)) WITHOUT ROWID;
+            CREATE INDEX delivery_parts_by_receipt ON delivery_parts(message_sid, receipt_position);
+            -- Carrier receipts that arrived before their submit_sm_resp was recorded.
+            CREATE TABLE early_receipts(
+                provider TEXT NOT NULL, id_key TEXT NOT NULL, status TEXT NOT NULL, error_code INTEGER NOT NULL,
+                received INTEGER NOT NULL,
+                PRIMARY KEY (provider, id_key)) WITHOUT ROWID;
+            """)
+        }
         return migrator
     }
 

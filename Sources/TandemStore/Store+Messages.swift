@@ -234,31 +234,6 @@ extension ConversationStore {
         }
     }
 
-    /// The carrier accepted the delivery: the receipt becomes `sent` with the carrier's id,
-    /// and the outbox row is gone — in one transaction.
-    public func completeDelivery(_ entry: OutboxEntry, channelMessageSid: String, provider: String?) async throws(ConversationsError) {
-        let now = clock()
-        try await write { db in
-            try db.execute(sql: """
-                UPDATE delivery_receipts SET status = 'sent', channel_message_sid = ?, provider = ?, date_updated = ?
-                WHERE message_sid = ? AND position = ?
-                """, arguments: [channelMessageSid, provider, now, entry.messageSid, entry.receiptPosition])
-            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [entry.id])
-        }
-    }
-
-    /// Sets a receipt's status (a carrier receipt arrived, or delivery failed for good).
-    public func updateReceipt(message: String, receipt receiptSid: String, status: DeliveryStatus, errorCode: Int = 0) async throws(ConversationsError) {
-        let now = clock()
-        try await write { db in
-            try db.execute(sql: "UPDATE delivery_receipts SET status = ?, error_code = ?, date_updated = ? WHERE message_sid = ? AND sid = ?",
-                           arguments: [status.rawValue, errorCode, now, message, receiptSid])
-            if status == .failed || status == .undelivered {
-                try db.execute(sql: "DELETE FROM outbox WHERE message_sid = ? AND receipt_sid = ?", arguments: [message, receiptSid])
-            }
-        }
-    }
-
     /// Counts for diagnostics and the restart test: messages and outbox rows.
     public func counts() async throws(ConversationsError) -> (messages: Int, outbox: Int) {
         try await read { db in

@@ -192,17 +192,19 @@ func expectAPIError(_ code: Int, _ body: () async throws -> Void, sourceLocation
         #expect(receipts.items.map(\.status) == [.queued])
     }
 
-    @Test func completingADeliveryMarksTheReceiptSentAndEmptiesTheOutboxRow() async throws {
+    @Test func aRecordedSubmissionMarksTheReceiptSentAndEmptiesTheOutboxRow() async throws {
         let f = try StoreFixture()
         let a = try await f.conversation()
         _ = try await f.sms(a, "+15550000021", "+15559999991")
         let m = try await f.store.appendMessage(service: f.service, conversation: a.sid, MessageDraft(body: "x"))
         let row = try #require(try await f.store.dueOutbox(limit: 10).first { $0.messageSid == m.sid })
-        try await f.store.completeDelivery(row, channelMessageSid: SID.make(.channelMessage), provider: "smsc-a")
+        try await f.store.recordSubmission(row, provider: "smsc-a", parts: [SubmittedPart(idKeys: ["t:abc"])])
         #expect(try await f.store.outbox(message: m.sid).isEmpty)
-        let fetched = try await f.store.message(service: f.service, conversation: a.sid, m.sid)
-        #expect(fetched.delivery?.sent == .all)
-        try await f.store.updateReceipt(message: m.sid, receipt: row.receiptSid, status: .delivered)
+        #expect(try await f.store.message(service: f.service, conversation: a.sid, m.sid).delivery?.sent == .all)
+        let receipt = try #require(try await f.store.receipts(service: f.service, conversation: a.sid, message: m.sid, PageRequest()).items.first)
+        #expect(receipt.status == .sent)
+        #expect(receipt.channelMessageSid.map { SID.isValid($0, prefix: .channelMessage) } == true)
+        #expect(try await f.store.applyCarrierReceipt(provider: "smsc-a", keys: ["t:abc"], status: .delivered, errorCode: 0))
         #expect(try await f.store.message(service: f.service, conversation: a.sid, m.sid).delivery?.delivered == .all)
     }
 

@@ -1,0 +1,107 @@
+import Conversations
+import GRDB
+
+/// One part of a message as an SMSC accepted it: the keys its message id matches receipts by.
+public struct SubmittedPart: Sendable, Hashable {
+    public var idKeys: [String]
+    public init(idKeys: [String]) { self.idKeys = idKeys }
+}
+
+extension ConversationStore {
+    /// The SMSC of `provider` accepted every part of the delivery: in one transaction the
+    /// parts are recorded under their message-id keys, the receipt becomes `sent` (with the
+    /// provider and a channel message SID), the outbox row is gone, and receipts that arrived
+    /// before this answer are applied.
+    public func recordSubmission(_ entry: OutboxEntry, provider: String, parts: [SubmittedPart]) async throws(ConversationsError) {
+        let now = clock()
+        try await write { db in
+            for (index, part) in parts.enumerated() {
+                for key in part.idKeys {
+                    try db.execute(sql: """
+                        INSERT OR REPLACE INTO delivery_parts(provider, id_key, message_sid, receipt_position, part, parts, status, submitted)
+                        VALUES (?, ?, ?, ?, ?, ?, 'sent', ?)
+                        """, arguments: [provider, key, entry.messageSid, entry.receiptPosition, index + 1, parts.count, now])
+                }
+            }
+            try db.execute(sql: """
+                UPDATE delivery_receipts SET status = 'sent', channel_message_sid = ?, provider = ?, date_updated = ?
+                WHERE message_sid = ? AND position = ? AND status = 'queued'
+                """, arguments: [SID.make(.channelMessage), provider, now, entry.messageSid, entry.receiptPosition])
+            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [entry.id])
+            for part in parts {
+                for key in part.idKeys {
+                    if let early = try Row.fetchOne(db, sql: "SELECT status, error_code FROM early_receipts WHERE provider = ? AND id_key = ?",
+                                                    arguments: [provider, key]) {
+                        try db.execute(sql: "DELETE FROM early_receipts WHERE provider = ? AND id_key = ?", arguments: [provider, key])
+                        _ = try Self.applyReceipt(db, provider: provider, keys: [key],
+                                                  status: DeliveryStatus(rawValue: early["status"]) ?? .sent, errorCode: early["error_code"], now: now)
+                        break
+                    }
+                }
+            }
+        }
+    }
+
+    /// The delivery could not be handed over now: try again after `delay` seconds.
+    public func rescheduleDelivery(_ entry: OutboxEntry, delay: Int64) async throws(ConversationsError) {
+        let now = clock()
+        try await write { db in
+            try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?", arguments: [now + delay, entry.id])
+        }
+    }
+
+    /// The delivery failed for good: the receipt is `failed` with `errorCode`, the outbox row gone.
+    public func failDelivery(_ entry: OutboxEntry, errorCode: Int) async throws(ConversationsError) {
+        let now = clock()
+        try await write { db in
+            try db.execute(sql: """
+                UPDATE delivery_receipts SET status = 'failed', error_code = ?, date_updated = ? WHERE message_sid = ? AND position = ?
+                """, arguments: [errorCode, now, entry.messageSid, entry.receiptPosition])
+            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [entry.id])
+        }
+    }
+
+    /// A carrier receipt for the message id whose lookup keys are `keys` (in order). Returns
+    /// whether it matched a recorded part; an unmatched receipt is kept (under its first key)
+    /// until its submission is recorded. A long message is `delivered` when every part is;
+    /// any failed or undelivered part decides the receipt's status.
+    @discardableResult
+    public func applyCarrierReceipt(provider: String, keys: [String], status: DeliveryStatus, errorCode: Int) async throws(ConversationsError) -> Bool {
+        let now = clock()
+        return try await write { db in
+            if try Self.applyReceipt(db, provider: provider, keys: keys, status: status, errorCode: errorCode, now: now) { return true }
+            for key in keys {
+                try db.execute(sql: """
+                    INSERT OR REPLACE INTO early_receipts(provider, id_key, status, error_code, received) VALUES (?, ?, ?, ?, ?)
+                    """, arguments: [provider, key, status.rawValue, errorCode, now])
+            }
+            return false
+        }
+    }
+
+    static func applyReceipt(_ db: Database, provider: String, keys: [String], status: DeliveryStatus, errorCode: Int, now: UnixTime) throws -> Bool {
+        guard let key = try keys.first(where: { key in
+            try Row.fetchOne(db, sql: "SELECT 1 FROM delivery_parts WHERE provider = ? AND id_key = ?", arguments: [provider, key]) != nil
+        }), let part = try Row.fetchOne(db, sql: "SELECT message_sid, receipt_position, part FROM delivery_parts WHERE provider = ? AND id_key = ?",
+                                        arguments: [provider, key]) else { return false }
+        let message: String = part["message_sid"], position: Int = part["receipt_position"], number: Int = part["part"]
+        try db.execute(sql: """
+            UPDATE delivery_parts SET status = ?, error_code = ? WHERE message_sid = ? AND receipt_position = ? AND part = ?
+            """, arguments: [status.rawValue, errorCode, message, position, number])
+        // One row per key: read each part's status once.
+        let statuses = try Row.fetchAll(db, sql: """
+            SELECT part, status, error_code FROM delivery_parts WHERE message_sid = ? AND receipt_position = ? GROUP BY part
+            """, arguments: [message, position])
+        let states = statuses.map { DeliveryStatus(rawValue: $0["status"]) ?? .sent }
+        let overall: DeliveryStatus
+        if states.contains(.failed) { overall = .failed }
+        else if states.contains(.undelivered) { overall = .undelivered }
+        else if states.allSatisfy({ $0 == .delivered || $0 == .read }) { overall = .delivered }
+        else { overall = .sent }
+        let code = statuses.map { $0["error_code"] as Int }.first { $0 != 0 } ?? 0
+        try db.execute(sql: """
+            UPDATE delivery_receipts SET status = ?, error_code = ?, date_updated = ? WHERE message_sid = ? AND position = ?
+            """, arguments: [overall.rawValue, code, now, message, position])
+        return true
+    }
+}

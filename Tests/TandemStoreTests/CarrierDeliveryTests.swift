@@ -1,0 +1,68 @@
+import Conversations
+import Foundation
+import TandemStore
+import Testing
+
+/// What the bridge records about carrier deliveries: parts, receipts in any order, failures.
+@Suite struct CarrierDeliveryTests {
+    func messageToOne(_ f: StoreFixture) async throws -> (Conversation, Message, OutboxEntry) {
+        let a = try await f.conversation()
+        _ = try await f.sms(a, "+15550003001", "+15559990001")
+        let m = try await f.store.appendMessage(service: f.service, conversation: a.sid, MessageDraft(body: "long text"))
+        let row = try #require(try await f.store.outbox(message: m.sid).first)
+        return (a, m, row)
+    }
+
+    func status(_ f: StoreFixture, _ a: Conversation, _ m: Message) async throws -> DeliveryStatus? {
+        try await f.store.receipts(service: f.service, conversation: a.sid, message: m.sid, PageRequest()).items.first?.status
+    }
+
+    @Test func aLongMessageIsDeliveredWhenEveryPartIs() async throws {
+        let f = try StoreFixture()
+        let (a, m, row) = try await messageToOne(f)
+        try await f.store.recordSubmission(row, provider: "p", parts: [SubmittedPart(idKeys: ["t:1a", "n:26"]), SubmittedPart(idKeys: ["t:1b", "n:27"])])
+        // The receipt names the first part by its decimal id.
+        #expect(try await f.store.applyCarrierReceipt(provider: "p", keys: ["t:26", "n:26"], status: .delivered, errorCode: 0))
+        #expect(try await status(f, a, m) == .sent, "one part of two delivered is not the message delivered")
+        #expect(try await f.store.applyCarrierReceipt(provider: "p", keys: ["t:1b"], status: .delivered, errorCode: 0))
+        #expect(try await status(f, a, m) == .delivered)
+    }
+
+    @Test func aFailedPartFailsTheMessageWithItsCode() async throws {
+        let f = try StoreFixture()
+        let (a, m, row) = try await messageToOne(f)
+        try await f.store.recordSubmission(row, provider: "p", parts: [SubmittedPart(idKeys: ["t:x1"]), SubmittedPart(idKeys: ["t:x2"])])
+        _ = try await f.store.applyCarrierReceipt(provider: "p", keys: ["t:x1"], status: .delivered, errorCode: 0)
+        _ = try await f.store.applyCarrierReceipt(provider: "p", keys: ["t:x2"], status: .undelivered, errorCode: 30003)
+        let receipt = try #require(try await f.store.receipts(service: f.service, conversation: a.sid, message: m.sid, PageRequest()).items.first)
+        #expect(receipt.status == .undelivered && receipt.errorCode == 30003)
+    }
+
+    @Test func aReceiptBeforeItsSubmitResponseIsNotLost() async throws {
+        let f = try StoreFixture()
+        let (a, m, row) = try await messageToOne(f)
+        #expect(try await f.store.applyCarrierReceipt(provider: "p", keys: ["t:early"], status: .delivered, errorCode: 0) == false)
+        try await f.store.recordSubmission(row, provider: "p", parts: [SubmittedPart(idKeys: ["t:early"])])
+        #expect(try await status(f, a, m) == .delivered)
+    }
+
+    @Test func receiptsAreMatchedPerProvider() async throws {
+        let f = try StoreFixture()
+        let (a, m, row) = try await messageToOne(f)
+        try await f.store.recordSubmission(row, provider: "p", parts: [SubmittedPart(idKeys: ["t:same"])])
+        #expect(try await f.store.applyCarrierReceipt(provider: "other", keys: ["t:same"], status: .failed, errorCode: 1) == false)
+        #expect(try await status(f, a, m) == .sent)
+    }
+
+    @Test func reschedulingAndFailingAnOutboxRow() async throws {
+        let f = try StoreFixture()
+        let (a, m, row) = try await messageToOne(f)
+        try await f.store.rescheduleDelivery(row, delay: 30)
+        #expect(try await f.store.dueOutbox(limit: 10).isEmpty)
+        let later = try #require(try await f.store.dueOutbox(limit: 10, now: f.time + 30).first)
+        #expect(later.attempts == 1)
+        try await f.store.failDelivery(later, errorCode: 21610)
+        #expect(try await f.store.outbox(message: m.sid).isEmpty)
+        #expect(try await status(f, a, m) == .failed)
+    }
+}
