@@ -77,7 +77,11 @@ let package = Package(
         ),
         .target(
             name: "TandemBridge",
-            dependencies: ["Conversations", "TandemStore", "SMPPClient", "SIP"],
+            dependencies: [
+                "Conversations", "TandemStore", "SMPP", "SMPPClient", "SIP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -110,11 +114,25 @@ let package = Package(
         ),
         .testTarget(name: "SMPPClientTests", dependencies: ["SMPP", "SMPPClient", .product(name: "NIOCore", package: "swift-nio")],
                     swiftSettings: swiftSettings),
+        // Launchers for the real peers and for `tandem serve` that the integration tests share.
+        .target(
+            name: "TandemTestSupport",
+            dependencies: ["SMPP", "SMPPClient", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio")],
+            path: "Tests/Support",
+            swiftSettings: swiftSettings
+        ),
         // Against the real SMSC simulator (scripts/smsc), started by the tests themselves.
         .testTarget(
             name: "SMPPIntegrationTests",
-            dependencies: ["SMPP", "SMPPClient", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["SMPP", "SMPPClient", "TandemTestSupport", .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        // `tandem serve` with the SMS bridge, between the real SMSC simulator and the API.
+        .testTarget(
+            name: "BridgeIntegrationTests",
+            dependencies: ["SMPP", "TandemTestSupport"],
             swiftSettings: swiftSettings
         ),
         // Runs the built `tandem` binary; no module dependency so it stays a black-box test.
@@ -124,7 +142,7 @@ let package = Package(
         // Runs the built `tandem serve` and drives it over HTTP, with the official twilio client too.
         .testTarget(
             name: "ConversationsAPIIntegrationTests",
-            dependencies: ["Conversations", "TandemStore"],
+            dependencies: ["Conversations", "TandemStore", "TandemTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

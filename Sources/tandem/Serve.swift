@@ -3,7 +3,9 @@ import Conversations
 import Foundation
 import Hummingbird
 import Logging
+import SMPPClient
 import TandemAPI
+import TandemBridge
 import TandemStore
 
 struct Serve: AsyncParsableCommand {
@@ -139,6 +141,21 @@ struct Serve: AsyncParsableCommand {
         }
         guard token.count >= 16 else { throw ValidationError("the auth token must be at least 16 characters") }
 
+        // The SMS bridge, when the configuration names SMSCs.
+        var bridge: SMSBridge?
+        if let providers = file?.smpp?.providers, !providers.isEmpty {
+            let binds = providers.map { p in
+                SMPPBindConfiguration(name: p.name, host: p.host, port: p.port, systemID: p.systemId, password: p.password,
+                                      systemType: p.systemType ?? "", windowSize: p.window ?? 10, rateLimit: p.rate)
+            }
+            let candidate = SMSBridge(store: store, configuration: SMSBridgeConfiguration(
+                providers: binds, rejectUnrouted: file?.smpp?.rejectUnrouted ?? true), logger: logger)
+            let problems = candidate.problems()
+            guard problems.isEmpty else { throw ValidationError("smpp: " + problems.joined(separator: "; ")) }
+            bridge = candidate
+            logger.notice("SMS bridge: \(binds.map { "\($0.name) \($0.host):\($0.port)" }.joined(separator: ", ")); unrouted inbound \((file?.smpp?.rejectUnrouted ?? true) ? "rejected (the SMSC retries)" : "dropped")")
+        }
+
         let api = ConversationsAPI(store: store, credentials: APICredentials(accountSid: account, authToken: token, apiKeys: keys), baseURL: base)
         logger.notice("tandem \(TandemHTTP.version) serving http://\(host):\(port) (public \(base)), database \(databasePath), durability \(durability.rawValue), default service \(store.defaultServiceSid)")
 
@@ -150,6 +167,9 @@ struct Serve: AsyncParsableCommand {
                     FileHandle.standardOutput.write(Data("READY http=\(bound)\n".utf8))
                     appLogger.notice("listening on http://\(host):\(bound)")
                 }.runService()
+            }
+            if let bridge {
+                group.addTask { await bridge.run() }
             }
             group.addTask {
                 // The conversation timers: active → inactive → closed when due.

@@ -8,7 +8,10 @@ import TandemStore
 /// {
 ///   "http": { "host": "127.0.0.1", "port": 8080, "publicBaseURL": "https://tandem.example.net" },
 ///   "database": { "path": "tandem.db", "durability": "full" },
-///   "api": { "accountSid": "AC…", "authToken": "…", "apiKeys": [ { "sid": "SK…", "secret": "…" } ] }
+///   "api": { "accountSid": "AC…", "authToken": "…", "apiKeys": [ { "sid": "SK…", "secret": "…" } ] },
+///   "smpp": { "rejectUnrouted": true,
+///             "providers": [ { "name": "smsc-a", "host": "10.0.0.5", "port": 2775, "systemId": "tandem", "password": "…",
+///                              "systemType": "", "window": 10, "rate": 100 } ] }
 /// }
 /// ```
 struct ServeConfigurationFile: Decodable {
@@ -16,16 +19,24 @@ struct ServeConfigurationFile: Decodable {
     struct DatabaseSection: Decodable { var path: String?; var durability: String? }
     struct APIKey: Decodable { var sid: String; var secret: String }
     struct API: Decodable { var accountSid: String?; var authToken: String?; var apiKeys: [APIKey]? }
+    struct Provider: Decodable {
+        var name: String; var host: String; var port: Int; var systemId: String; var password: String
+        var systemType: String?; var window: Int?; var rate: Double?
+    }
+    struct SMPPSection: Decodable { var providers: [Provider]?; var rejectUnrouted: Bool? }
     var http: HTTP?
     var database: DatabaseSection?
     var api: API?
+    var smpp: SMPPSection?
 
     static let knownKeys: [String: Set<String>] = [
-        "": ["http", "database", "api"],
+        "": ["http", "database", "api", "smpp"],
         "http": ["host", "port", "publicBaseURL"],
         "database": ["path", "durability"],
         "api": ["accountSid", "authToken", "apiKeys"],
+        "smpp": ["providers", "rejectUnrouted"],
     ]
+    static let providerKeys: Set<String> = ["name", "host", "port", "systemId", "password", "systemType", "window", "rate"]
 
     /// Reads and checks the file: unknown keys are errors (a typo must not be silently ignored).
     static func load(path: String) throws -> ServeConfigurationFile {
@@ -40,6 +51,11 @@ struct ServeConfigurationFile: Decodable {
         for (section, keys) in knownKeys where !section.isEmpty {
             if let inner = object[section] as? [String: Any] {
                 for key in inner.keys where !keys.contains(key) { problems.append("unknown key '\(section).\(key)'") }
+            }
+        }
+        if let providers = (object["smpp"] as? [String: Any])?["providers"] as? [[String: Any]] {
+            for (i, provider) in providers.enumerated() {
+                for key in provider.keys where !providerKeys.contains(key) { problems.append("unknown key 'smpp.providers[\(i)].\(key)'") }
             }
         }
         if !problems.isEmpty { throw ConfigurationError("\(path): " + problems.joined(separator: "; ")) }

@@ -1,4 +1,5 @@
 import Foundation
+@testable import TandemTestSupport
 import Testing
 
 /// Wrong requests get the API's error JSON naming what was wrong, and the server goes on.

@@ -1,6 +1,7 @@
 import Conversations
 import Foundation
 import TandemStore
+@testable import TandemTestSupport
 import Testing
 
 /// Nothing accepted is lost: a message the API answered 201 for is in the database after

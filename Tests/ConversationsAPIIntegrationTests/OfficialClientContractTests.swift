@@ -1,4 +1,5 @@
 import Foundation
+@testable import TandemTestSupport
 import Testing
 
 /// The compatibility contract: the official `twilio` Python library (installed by the test

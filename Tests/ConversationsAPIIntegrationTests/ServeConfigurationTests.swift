@@ -1,4 +1,5 @@
 import Foundation
+@testable import TandemTestSupport
 import Testing
 
 /// `tandem serve` refuses a configuration it cannot honour, saying what is wrong, and

@@ -1,5 +1,6 @@
 import Foundation
 import SMPP
+@testable import TandemTestSupport
 import Testing
 
 /// `tandem smpp send` and `tandem smpp listen` as a user runs them, against the SMSC simulator.

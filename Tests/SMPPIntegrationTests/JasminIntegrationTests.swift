@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import SMPP
 import SMPPClient
+@testable import TandemTestSupport
 import Testing
 
 /// The client bound to a production SMS gateway, Jasmin 0.11.0, which relays to the simulator:

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import SMPP
 import SMPPClient
+@testable import TandemTestSupport
 import Testing
 
 /// The client against a second third-party SMSC: Perl Net::SMPP (Debian `libnet-smpp-perl`,

@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import SMPP
 import SMPPClient
+@testable import TandemTestSupport
 import Testing
 
 /// The SMPP client against a real third-party SMSC (smpp.twisted3) on loopback.
