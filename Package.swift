@@ -132,7 +132,7 @@ let package = Package(
         // `tandem serve` with the SMS bridge, between the real SMSC simulator and the API.
         .testTarget(
             name: "BridgeIntegrationTests",
-            dependencies: ["SMPP", "TandemTestSupport"],
+            dependencies: ["SMPP", "TandemTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         // Runs the built `tandem` binary; no module dependency so it stays a black-box test.

@@ -11,11 +11,58 @@ import SMPP
 import SMPPClient
 import TandemStore
 
-/// How the bridge runs: the SMSC binds it delivers through and what it does with inbound
+/// One SMSC the bridge can deliver through, and when to use it.
+public struct SMSProvider: Sendable {
+    /// The transceiver bind (its name is the provider's name; receipts are matched per provider).
+    public var bind: SMPPBindConfiguration
+    /// Lower is preferred; a provider is used only when every better one cannot take the message.
+    public var priority: Int
+    /// Share of the traffic among providers of the same priority.
+    public var weight: Int
+    /// Destination prefixes it serves (`+1`, `+4477`); empty serves every destination.
+    public var prefixes: [String]
+
+    public init(bind: SMPPBindConfiguration, priority: Int = 1, weight: Int = 1, prefixes: [String] = []) {
+        self.bind = bind; self.priority = priority; self.weight = weight; self.prefixes = prefixes
+    }
+
+    public var name: String { bind.name }
+
+    func serves(_ destination: String) -> Bool {
+        prefixes.isEmpty || prefixes.contains { destination.hasPrefix($0) }
+    }
+}
+
+/// What a failed submit means for the delivery: the bridge's error-class table.
+///
+/// | class | when |
+/// |---|---|
+/// | `failOver` | this provider cannot take it now: not bound, the connection died or timed out with it in flight, still throttled after the client's own back-off, the bind refused, or an answer of the `.retryable` status class (ESME_RSYSERR, ESME_RSUBMITFAIL, ESME_RDELIVERYFAILURE, ESME_RUNKNOWNERR, vendor values ≥ 0x400) — the next provider gets it at once |
+/// | `retrySame` | ESME_RX_T_APPN (the SMSC's application asks to be asked again), ESME_RMSGQFUL and ESME_RINVBNDSTS — the same choice later, with back-off |
+/// | `final` | the message itself is refused (every other status, e.g. ESME_RINVDSTADR, ESME_RINVMSGLEN, ESME_RX_P_APPN) or cannot be encoded — the receipt fails with the status as error code |
+public enum DeliveryAction: String, Sendable, Hashable {
+    case failOver, retrySame, final
+
+    public init(_ error: SMPPClientError) {
+        switch error.kind {
+        case .notBound, .connectionLost, .timedOut, .throttled, .bindRejected, .tlsFailed, .shutDown:
+            self = .failOver
+        case .invalidRequest:
+            self = .final
+        case .rejected:
+            guard let status = error.status else { self = .failOver; return }
+            switch status {
+            case .temporaryAppError, .messageQueueFull, .invalidBindStatus: self = .retrySame
+            default: self = SubmitStatusClass(status) == .permanent ? .final : .failOver
+            }
+        }
+    }
+}
+
+/// How the bridge runs: the SMSCs it delivers through and what it does with inbound
 /// messages nobody takes.
 public struct SMSBridgeConfiguration: Sendable {
-    /// One provider per bind (transceiver, or transmitter plus a receiver of the same name).
-    public var providers: [SMPPBindConfiguration]
+    public var providers: [SMSProvider]
     /// Refuse unrouted inbound messages with ESME_RX_T_APPN (the SMSC retries later) instead of
     /// acknowledging and dropping them.
     public var rejectUnrouted: Bool
@@ -27,7 +74,7 @@ public struct SMSBridgeConfiguration: Sendable {
     /// Attempts after which a delivery that keeps failing retryably is given up.
     public var maxAttempts: Int
 
-    public init(providers: [SMPPBindConfiguration], rejectUnrouted: Bool = true, concurrency: Int = 256,
+    public init(providers: [SMSProvider], rejectUnrouted: Bool = true, concurrency: Int = 256,
                 retryDelay: Int64 = 5, maxRetryDelay: Int64 = 600, maxAttempts: Int = 50) {
         self.providers = providers; self.rejectUnrouted = rejectUnrouted; self.concurrency = concurrency
         self.retryDelay = retryDelay; self.maxRetryDelay = maxRetryDelay; self.maxAttempts = maxAttempts
@@ -51,8 +98,9 @@ public final class SMSBridge: Sendable {
     public let store: ConversationStore
     public let configuration: SMSBridgeConfiguration
     let clients: [SMPPClient]
+    let providers: [SMSProvider]
     let logger: Logger
-    private let inFlight = NIOLockedValueBox<Set<Int64>>([])
+    private let tracker = NIOLockedValueBox(DispatchTracker())
     private let counters = NIOLockedValueBox<[String: Int]>([:])
 
     public init(store: ConversationStore, configuration: SMSBridgeConfiguration, logger: Logger = Logger(label: "tandem.bridge")) {
@@ -60,14 +108,16 @@ public final class SMSBridge: Sendable {
         self.configuration = configuration
         self.logger = logger
         let inbound = InboundHandler(store: store, rejectUnrouted: configuration.rejectUnrouted, logger: logger)
-        clients = configuration.providers.map { bind in
-            SMPPClient(configuration: bind, logger: logger) { message in try await inbound.handle(message) }
+        providers = configuration.providers
+        clients = configuration.providers.map { provider in
+            SMPPClient(configuration: provider.bind, logger: logger) { message in try await inbound.handle(message) }
         }
     }
 
     /// Problems with the configuration, one line each (empty when it can run).
     public func problems() -> [String] {
-        var problems = configuration.providers.flatMap { $0.problems() }
+        var problems = configuration.providers.flatMap { $0.bind.problems() }
+        for provider in configuration.providers where provider.weight < 1 { problems.append("\(provider.name): weight must be at least 1") }
         let names = configuration.providers.map(\.name)
         if Set(names).count != names.count { problems.append("provider names must be unique") }
         if configuration.providers.isEmpty { problems.append("no SMSC provider configured") }
@@ -97,6 +147,7 @@ public final class SMSBridge: Sendable {
             var running = 0
             while !Task.isCancelled {
                 let due: [OutboxEntry]
+                let poll = tracker.withLockedValue { $0.startPoll() }
                 do {
                     due = try await store.dueOutbox(limit: configuration.concurrency * 2)
                 } catch {
@@ -104,9 +155,7 @@ public final class SMSBridge: Sendable {
                     try? await Task.sleep(for: .seconds(1))
                     continue
                 }
-                let fresh = inFlight.withLockedValue { flight in
-                    due.filter { flight.insert($0.id).inserted }
-                }
+                let fresh = tracker.withLockedValue { $0.claim(due, poll: poll) }
                 if fresh.isEmpty {
                     // Nothing new: collect finished deliveries or wait a little for new rows.
                     if running > 0, await group.next() != nil { running -= 1 }
@@ -120,7 +169,7 @@ public final class SMSBridge: Sendable {
                     running += 1
                     group.addTask {
                         await self.deliver(entry)
-                        _ = self.inFlight.withLockedValue { $0.remove(entry.id) }
+                        self.tracker.withLockedValue { $0.finish(entry.id) }
                     }
                 }
             }
@@ -128,17 +177,37 @@ public final class SMSBridge: Sendable {
         }
     }
 
-    /// The first bound provider, in configuration order.
-    func provider() -> SMPPClient? {
-        clients.first { if case .bound = $0.connectionState { return true } else { return false } }
+    /// The provider to try next for `destination`: bound, serving the destination, not tried
+    /// yet; the best priority first, weighted at random among equals.
+    func choose(for destination: String, excluding tried: Set<String>) -> SMPPClient? {
+        let candidates = zip(providers, clients).filter { provider, client in
+            guard !tried.contains(provider.name), provider.serves(destination) else { return false }
+            if case .bound = client.connectionState { return true } else { return false }
+        }
+        guard let best = candidates.map({ $0.0.priority }).min() else { return nil }
+        let top = candidates.filter { $0.0.priority == best }
+        var pick = Int.random(in: 0..<top.reduce(0) { $0 + $1.0.weight })
+        for (provider, client) in top {
+            pick -= provider.weight
+            if pick < 0 { return client }
+        }
+        return top.last?.1
+    }
+
+    func retryLater(_ entry: OutboxEntry, _ reason: String) async {
+        if entry.attempts + 1 >= configuration.maxAttempts {
+            logger.warning("message \(entry.messageSid) to \(entry.address): giving up after \(entry.attempts + 1) attempts (\(reason))")
+            count("failed")
+            try? await store.failDelivery(entry, errorCode: 30008)
+            return
+        }
+        let delay = min(configuration.retryDelay << min(Int64(entry.attempts), 16), configuration.maxRetryDelay)
+        logger.warning("message \(entry.messageSid) to \(entry.address): \(reason); retrying in \(delay) s")
+        count("retried")
+        try? await store.rescheduleDelivery(entry, delay: delay)
     }
 
     func deliver(_ entry: OutboxEntry) async {
-        guard let client = provider() else {
-            count("no-provider")
-            try? await store.rescheduleDelivery(entry, delay: configuration.retryDelay)
-            return
-        }
         var template = SubmitSM()
         template.setAddresses(source: SMPPAddress.derive(entry.proxyAddress), destination: SMPPAddress.derive(entry.address))
         template.registeredDelivery = 1
@@ -151,25 +220,46 @@ public final class SMSBridge: Sendable {
             try? await store.failDelivery(entry, errorCode: 30007)
             return
         }
-        var submitted: [SubmittedPart] = []
-        do {
-            for part in parts {
-                let response = try await client.submit(part)
-                submitted.append(SubmittedPart(idKeys: MessageIDMatching.keys(forSubmitResponseID: response.messageID)))
+        // Every part of a message goes through one provider; a provider that cannot take the
+        // first part hands the whole message to the next one.
+        var tried: Set<String> = []
+        while let client = choose(for: entry.address, excluding: tried) {
+            tried.insert(client.configuration.name)
+            var submitted: [SubmittedPart] = []
+            do {
+                for part in parts {
+                    let response = try await client.submit(part)
+                    submitted.append(SubmittedPart(idKeys: MessageIDMatching.keys(forSubmitResponseID: response.messageID)))
+                }
+            } catch {
+                let action = DeliveryAction(error)
+                if !submitted.isEmpty {
+                    // Some parts are with this SMSC already: moving would split the message.
+                    await retryLater(entry, "\(error) after \(submitted.count) of \(parts.count) parts")
+                    return
+                }
+                switch action {
+                case .failOver:
+                    logger.notice("message \(entry.messageSid) to \(entry.address): \(error); failing over")
+                    count("failover")
+                    continue
+                case .retrySame:
+                    await retryLater(entry, "\(error)")
+                case .final:
+                    logger.warning("message \(entry.messageSid) to \(entry.address) refused: \(error)")
+                    count("failed")
+                    try? await store.failDelivery(entry, errorCode: Int(error.status?.rawValue ?? 30008))
+                }
+                return
             }
-        } catch {
-            if error.isRetryable, entry.attempts + 1 < configuration.maxAttempts {
-                let delay = min(configuration.retryDelay << min(Int64(entry.attempts), 16), configuration.maxRetryDelay)
-                logger.warning("message \(entry.messageSid) to \(entry.address): \(error); retrying in \(delay) s")
-                count("retried")
-                try? await store.rescheduleDelivery(entry, delay: delay)
-            } else {
-                logger.warning("message \(entry.messageSid) to \(entry.address) failed: \(error)")
-                count("failed")
-                try? await store.failDelivery(entry, errorCode: Int(error.status?.rawValue ?? 30008))
-            }
+            await record(entry, client: client, parts: submitted)
             return
         }
+        count("no-provider")
+        await retryLater(entry, tried.isEmpty ? "no bound provider serves it" : "every provider failed (\(tried.sorted().joined(separator: ", ")))")
+    }
+
+    func record(_ entry: OutboxEntry, client: SMPPClient, parts submitted: [SubmittedPart]) async {
         do {
             try await store.recordSubmission(entry, provider: client.configuration.name, parts: submitted)
             count("sent")
@@ -233,5 +323,39 @@ struct InboundHandler: Sendable {
         case .rejected?: return .failed
         case .enroute?, .accepted?, .unknown?, nil: return nil
         }
+    }
+}
+
+/// Which outbox rows are being worked on, so no row is handed to an SMSC twice.
+///
+/// A poll reads the outbox at some moment; a delivery that finishes (and commits) after that
+/// moment may still be in the poll's result. So a finished row stays "recently finished"
+/// until a poll that started after it finished has been taken: only such a poll can no
+/// longer contain it.
+struct DispatchTracker: Sendable {
+    private var inFlight: Set<Int64> = []
+    /// Row → the poll counter when it finished.
+    private var finished: [Int64: Int] = [:]
+    private var polls = 0
+
+    /// Call before reading the outbox; pass the result to ``claim(_:poll:)``.
+    mutating func startPoll() -> Int {
+        polls += 1
+        return polls
+    }
+
+    /// The rows of poll `poll` that nobody works on, now marked in flight.
+    mutating func claim(_ rows: [OutboxEntry], poll: Int) -> [OutboxEntry] {
+        // Rows finished before this poll started cannot be in it any more.
+        finished = finished.filter { $0.value >= poll }
+        return rows.filter { row in
+            if let at = finished[row.id], at >= poll { return false }
+            return inFlight.insert(row.id).inserted
+        }
+    }
+
+    mutating func finish(_ id: Int64) {
+        inFlight.remove(id)
+        finished[id] = polls
     }
 }

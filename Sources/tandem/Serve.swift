@@ -144,12 +144,14 @@ struct Serve: AsyncParsableCommand {
         // The SMS bridge, when the configuration names SMSCs.
         var bridge: SMSBridge?
         if let providers = file?.smpp?.providers, !providers.isEmpty {
-            let binds = providers.map { p in
-                SMPPBindConfiguration(name: p.name, host: p.host, port: p.port, systemID: p.systemId, password: p.password,
-                                      systemType: p.systemType ?? "", windowSize: p.window ?? 10, rateLimit: p.rate)
+            let pool = providers.map { p in
+                SMSProvider(bind: SMPPBindConfiguration(name: p.name, host: p.host, port: p.port, systemID: p.systemId, password: p.password,
+                                                        systemType: p.systemType ?? "", windowSize: p.window ?? 10, rateLimit: p.rate),
+                            priority: p.priority ?? 1, weight: p.weight ?? 1, prefixes: p.prefixes ?? [])
             }
+            let binds = pool.map(\.bind)
             let candidate = SMSBridge(store: store, configuration: SMSBridgeConfiguration(
-                providers: binds, rejectUnrouted: file?.smpp?.rejectUnrouted ?? true), logger: logger)
+                providers: pool, rejectUnrouted: file?.smpp?.rejectUnrouted ?? true), logger: logger)
             let problems = candidate.problems()
             guard problems.isEmpty else { throw ValidationError("smpp: " + problems.joined(separator: "; ")) }
             bridge = candidate

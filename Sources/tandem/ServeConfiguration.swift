@@ -11,7 +11,8 @@ import TandemStore
 ///   "api": { "accountSid": "AC…", "authToken": "…", "apiKeys": [ { "sid": "SK…", "secret": "…" } ] },
 ///   "smpp": { "rejectUnrouted": true,
 ///             "providers": [ { "name": "smsc-a", "host": "10.0.0.5", "port": 2775, "systemId": "tandem", "password": "…",
-///                              "systemType": "", "window": 10, "rate": 100 } ] }
+///                              "systemType": "", "window": 10, "rate": 100,
+///                              "priority": 1, "weight": 1, "prefixes": ["+1"] } ] }
 /// }
 /// ```
 struct ServeConfigurationFile: Decodable {
@@ -22,6 +23,7 @@ struct ServeConfigurationFile: Decodable {
     struct Provider: Decodable {
         var name: String; var host: String; var port: Int; var systemId: String; var password: String
         var systemType: String?; var window: Int?; var rate: Double?
+        var priority: Int?; var weight: Int?; var prefixes: [String]?
     }
     struct SMPPSection: Decodable { var providers: [Provider]?; var rejectUnrouted: Bool? }
     var http: HTTP?
@@ -36,7 +38,8 @@ struct ServeConfigurationFile: Decodable {
         "api": ["accountSid", "authToken", "apiKeys"],
         "smpp": ["providers", "rejectUnrouted"],
     ]
-    static let providerKeys: Set<String> = ["name", "host", "port", "systemId", "password", "systemType", "window", "rate"]
+    static let providerKeys: Set<String> = ["name", "host", "port", "systemId", "password", "systemType", "window", "rate",
+                                            "priority", "weight", "prefixes"]
 
     /// Reads and checks the file: unknown keys are errors (a typo must not be silently ignored).
     static func load(path: String) throws -> ServeConfigurationFile {
