@@ -77,6 +77,32 @@ import Testing
             return (self.json(fetched)["delivery"] as? [String: Any])?["delivered"] as? String == "all"
         }
         #expect(delivered, "the receipt did not reach the message; log:\n\(s.server.log.suffix(2000))")
+
+        // The official client sees the same.
+        let seen = try officialClientDeliveryStatus(server: s.server, conversation: conversation, message: message)
+        #expect((seen["delivery"] as? [String: Any])?["delivered"] as? String == "all", "\(seen)")
+        let receipts = seen["receipts"] as? [[String: Any]] ?? []
+        #expect(receipts.map { $0["status"] as? String } == ["delivered"], "\(seen)")
+        #expect((receipts.first?["channel_message_sid"] as? String)?.hasPrefix("SM") == true)
+    }
+
+    /// Runs scripts/api/delivery_status.py (the official `twilio` library) and returns its JSON.
+    func officialClientDeliveryStatus(server: TandemServer, conversation: String, message: String) throws -> [String: Any] {
+        let root = TandemServer.repositoryRoot
+        let process = Process()
+        process.executableURL = root.appendingPathComponent(".venv/bin/python")
+        process.arguments = [root.appendingPathComponent("scripts/api/delivery_status.py").path, conversation, message]
+        var environment = ProcessInfo.processInfo.environment
+        environment["TANDEM_URL"] = server.baseURL
+        environment["TANDEM_ACCOUNT_SID"] = TandemServer.accountSid
+        environment["TANDEM_AUTH_TOKEN"] = TandemServer.authToken
+        process.environment = environment
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? ["output": String(decoding: data, as: UTF8.self)]
     }
 
     @Test func twoSMSParticipantsRelayLongUCS2TextsThroughTheirOwnProxyNumbers() async throws {
