@@ -145,11 +145,15 @@ public final class SMSBridge: Sendable {
     func dispatch() async {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
+            // Reads go forward from the last row seen; when nothing new is due they start over
+            // (rows rescheduled for later come back that way).
+            var cursor: Int64 = 0
             while !Task.isCancelled {
                 let due: [OutboxEntry]
                 let poll = tracker.withLockedValue { $0.startPoll() }
                 do {
-                    due = try await store.dueOutbox(limit: configuration.concurrency * 2)
+                    due = try await store.dueOutbox(limit: configuration.concurrency * 2, after: cursor)
+                    cursor = due.last?.id ?? 0
                 } catch {
                     logger.error("outbox: \(error)")
                     try? await Task.sleep(for: .seconds(1))

@@ -28,6 +28,8 @@ final class AppendCache: @unchecked Sendable {
     }
 
     private var bySid: [String: Entry] = [:]
+    /// (address, proxy address) → the open conversation bound to it, as appends found it.
+    var bindings: [String: (service: String, conversation: String)] = [:]
     /// (service, unique_name) → conversation SID.
     private var byName: [String: String] = [:]
     /// Entries with unwritten changes, in first-touched order.
@@ -77,6 +79,7 @@ final class AppendCache: @unchecked Sendable {
     func clear() {
         bySid.removeAll(keepingCapacity: true)
         byName.removeAll(keepingCapacity: true)
+        bindings.removeAll(keepingCapacity: true)
         dirty.removeAll(keepingCapacity: true)
     }
 }

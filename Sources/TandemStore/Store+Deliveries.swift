@@ -14,20 +14,25 @@ extension ConversationStore {
     /// before this answer are applied.
     public func recordSubmission(_ entry: OutboxEntry, provider: String, parts: [SubmittedPart]) async throws(ConversationsError) {
         let now = clock()
-        try await write { db in
+        let channelMessage = SID.make(.channelMessage)
+        // Touches no conversation or participant row: it may share the appends' cache.
+        try await write(isAppend: true) { db in
             for (index, part) in parts.enumerated() {
                 for key in part.idKeys {
-                    try db.execute(sql: """
+                    try RawStatement(db, """
                         INSERT OR REPLACE INTO delivery_parts(provider, id_key, message_sid, receipt_position, part, parts, status, submitted)
                         VALUES (?, ?, ?, ?, ?, ?, 'sent', ?)
-                        """, arguments: [provider, key, entry.messageSid, entry.receiptPosition, index + 1, parts.count, now])
+                        """).run([.text(provider), .text(key), .text(entry.messageSid), .int(Int64(entry.receiptPosition)),
+                                  .int(Int64(index + 1)), .int(Int64(parts.count)), .int(now)])
                 }
             }
-            try db.execute(sql: """
+            try RawStatement(db, """
                 UPDATE delivery_receipts SET status = 'sent', channel_message_sid = ?, provider = ?, date_updated = ?
                 WHERE message_sid = ? AND position = ? AND status = 'queued'
-                """, arguments: [SID.make(.channelMessage), provider, now, entry.messageSid, entry.receiptPosition])
-            try db.execute(sql: "DELETE FROM outbox WHERE id = ?", arguments: [entry.id])
+                """).run([.text(channelMessage), .text(provider), .int(now), .text(entry.messageSid), .int(Int64(entry.receiptPosition))])
+            try RawStatement(db, "DELETE FROM outbox WHERE id = ?").run([.int(entry.id)])
+            // Receipts that came first (rare): only looked for when there are any.
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM early_receipts)")) == true else { return }
             for part in parts {
                 for key in part.idKeys {
                     if let early = try Row.fetchOne(db, sql: "SELECT status, error_code FROM early_receipts WHERE provider = ? AND id_key = ?",

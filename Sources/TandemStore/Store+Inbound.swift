@@ -61,6 +61,37 @@ extension ConversationStore {
                                decode: @escaping @Sendable (_ payload: [UInt8], _ dataCoding: UInt8) -> String?) async throws -> InboundOutcome {
         let now = clock()
         let cache = writer.appendCache
+        // The common case — a whole message from a bound sender — is an append: the binding is
+        // looked up (and remembered) by the writer, with the appends' cache.
+        if sms.part == nil {
+            let fast = try await writer.write(isAppend: true) { db -> InboundOutcome? in
+                let key = sms.source + "\u{0}" + sms.destination
+                var target = cache.bindings[key]
+                if target == nil {
+                    let lookup = try RawStatement(db, """
+                        SELECT service_sid, conversation_sid FROM participants WHERE address = ? AND proxy_address = ? AND binding_open = 1
+                        ORDER BY rowid LIMIT 1
+                        """)
+                    lookup.bind(1, sms.source)
+                    lookup.bind(2, sms.destination)
+                    if try lookup.step() { target = (lookup.text(0)!, lookup.text(1)!) }
+                    lookup.reset()
+                    if let target { cache.bindings[key] = target }
+                }
+                guard let (service, conversation) = target else { return nil }
+                do {
+                    let message = try Self.appendMessage(db, service: service, conversation: conversation,
+                                                         MessageDraft(author: sms.source, body: decode(sms.payload, sms.dataCoding) ?? ""),
+                                                         now: now, cache: cache)
+                    return .appended(conversation: conversation, message: message.sid, created: false)
+                } catch let error as ConversationsError where error.code == 50377 || error.code == 20404 {
+                    // Closed or deleted meanwhile: the full routing below decides.
+                    cache.bindings[key] = nil
+                    return nil
+                }
+            }
+            if let fast { return fast }
+        }
         let defaultService = defaultServiceSid
         do {
             return try await writer.write { db -> InboundOutcome in

@@ -218,11 +218,13 @@ extension ConversationStore {
 
     // MARK: outbox (for the bridge)
 
-    /// Outbox rows due at `now`, oldest first.
-    public func dueOutbox(limit: Int, now: UnixTime? = nil) async throws(ConversationsError) -> [OutboxEntry] {
+    /// Outbox rows due at `now` with an id above `after`, oldest first (a poller passes the
+    /// last id it saw to read only what is new).
+    public func dueOutbox(limit: Int, after: Int64 = 0, now: UnixTime? = nil) async throws(ConversationsError) -> [OutboxEntry] {
         let now = now ?? clock()
         return try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE not_before <= ? ORDER BY id LIMIT ?"), arguments: [now, limit])
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE id > ? AND not_before <= ? ORDER BY id LIMIT ?"),
+                             arguments: [after, now, limit])
                 .map(OutboxEntry.init(row:))
         }
     }

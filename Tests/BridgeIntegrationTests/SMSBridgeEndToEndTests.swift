@@ -114,38 +114,42 @@ import Testing
                                                    form: form([("MessagingBinding.Address", address), ("MessagingBinding.ProxyAddress", proxy)]))
             #expect(added.status == 201, "\(added.text)")
         }
-        // A long UCS-2 text from the first participant, its three parts sent in reverse order.
-        let text = String(repeating: "Привет, Tandem! 🚀 ", count: 8)
-        let units = Array(text.utf16)
-        let bytes = units.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
-        let chunks = stride(from: 0, to: bytes.count, by: 132).map { Array(bytes[$0..<min($0 + 132, bytes.count)]) }
-        for (i, chunk) in chunks.enumerated().reversed() {
-            let udh: [UInt8] = [0x05, 0x00, 0x03, 0x2A, UInt8(chunks.count), UInt8(i + 1)]
-            let status = try await s.smsc.mo(source: "15550002001", destination: "15559990011", dataCoding: 8, esmClass: 0x40,
-                                             shortMessage: udh + chunk)
-            #expect(status == 0)
-        }
-        // It arrives at the second participant, from its own proxy number, whole.
-        var parts: [[String: Any]] = []
-        let relayed = try await eventually(timeout: .seconds(10)) {
-            parts = try await s.smsc.submitted().filter { $0["destination_addr"] as? String == "15550002002" }
-            return parts.count >= 2
-        }
-        #expect(relayed, "the text was not relayed; log:\n\(s.server.log.suffix(2000))")
-        #expect(parts.allSatisfy { $0["source_addr"] as? String == "15559990012" && $0["data_coding"] as? Int == 8 })
-        let payload = parts.flatMap { part -> [UInt8] in
-            let hex = part["short_message_hex"] as? String ?? ""
-            let raw = stride(from: 0, to: hex.count, by: 2).compactMap { i -> UInt8? in
-                let start = hex.index(hex.startIndex, offsetBy: i)
-                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
+        // Each way: a long UCS-2 text from one participant, its parts sent in reverse order,
+        // arrives whole at the other, from that one's own proxy number, and never back.
+        let first = (address: "15550002001", proxy: "15559990011"), second = (address: "15550002002", proxy: "15559990012")
+        for (from, to, reference) in [(first, second, UInt8(0x2A)), (second, first, UInt8(0x2B))] {
+            let text = String(repeating: "Привет, Tandem! 🚀 \(reference) ", count: 8)
+            let units = Array(text.utf16)
+            let bytes = units.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] }
+            let chunks = stride(from: 0, to: bytes.count, by: 132).map { Array(bytes[$0..<min($0 + 132, bytes.count)]) }
+            for (i, chunk) in chunks.enumerated().reversed() {
+                let udh: [UInt8] = [0x05, 0x00, 0x03, reference, UInt8(chunks.count), UInt8(i + 1)]
+                let status = try await s.smsc.mo(source: from.address, destination: from.proxy, dataCoding: 8, esmClass: 0x40,
+                                                 shortMessage: udh + chunk)
+                #expect(status == 0)
             }
-            return Array(raw.dropFirst(Int(raw.first ?? 0) + 1))  // strip the UDH
+            var parts: [[String: Any]] = []
+            let relayed = try await eventually(timeout: .seconds(10)) {
+                parts = try await s.smsc.submitted().filter { $0["destination_addr"] as? String == to.address }
+                return parts.count >= 2
+            }
+            #expect(relayed, "the text was not relayed; log:\n\(s.server.log.suffix(2000))")
+            #expect(parts.allSatisfy { $0["source_addr"] as? String == to.proxy && $0["data_coding"] as? Int == 8 })
+            let payload = parts.flatMap { part -> [UInt8] in
+                let hex = part["short_message_hex"] as? String ?? ""
+                let raw = stride(from: 0, to: hex.count, by: 2).compactMap { i -> UInt8? in
+                    let start = hex.index(hex.startIndex, offsetBy: i)
+                    return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
+                }
+                return Array(raw.dropFirst(Int(raw.first ?? 0) + 1))  // strip the UDH
+            }
+            let received = String(decoding: stride(from: 0, to: payload.count - 1, by: 2).map { UInt16(payload[$0]) << 8 | UInt16(payload[$0 + 1]) },
+                                  as: UTF16.self)
+            #expect(received == text)
+            _ = try await s.smsc.control("POST", "/reset")
         }
-        let received = String(decoding: stride(from: 0, to: payload.count - 1, by: 2).map { UInt16(payload[$0]) << 8 | UInt16(payload[$0 + 1]) },
-                              as: UTF16.self)
-        #expect(received == text)
-        // Nothing went back to the sender.
-        #expect(try await s.smsc.submitted().allSatisfy { $0["destination_addr"] as? String != "15550002001" })
+        let listed = try await s.server.request("GET", "/v1/Conversations/\(conversation)/Messages")
+        #expect((json(listed)["messages"] as? [[String: Any]])?.map { $0["author"] as? String } == ["+15550002001", "+15550002002"])
     }
 
     @Test func anUnroutedTextIsRefusedSoTheSMSCRetriesIt() async throws {
