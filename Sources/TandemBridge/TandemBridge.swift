@@ -101,6 +101,7 @@ public final class SMSBridge: Sendable {
     let providers: [SMSProvider]
     let logger: Logger
     private let tracker = NIOLockedValueBox(DispatchTracker())
+    private let recorder: SubmissionRecorder
     private let counters = NIOLockedValueBox<[String: Int]>([:])
 
     public init(store: ConversationStore, configuration: SMSBridgeConfiguration, logger: Logger = Logger(label: "tandem.bridge")) {
@@ -109,6 +110,7 @@ public final class SMSBridge: Sendable {
         self.logger = logger
         let inbound = InboundHandler(store: store, rejectUnrouted: configuration.rejectUnrouted, logger: logger)
         providers = configuration.providers
+        recorder = SubmissionRecorder(store: store)
         clients = configuration.providers.map { provider in
             SMPPClient(configuration: provider.bind, logger: logger) { message in try await inbound.handle(message) }
         }
@@ -265,7 +267,7 @@ public final class SMSBridge: Sendable {
 
     func record(_ entry: OutboxEntry, client: SMPPClient, parts submitted: [SubmittedPart]) async {
         do {
-            try await store.recordSubmission(entry, provider: client.configuration.name, parts: submitted)
+            try await recorder.record(RecordedSubmission(entry: entry, provider: client.configuration.name, parts: submitted))
             count("sent")
         } catch {
             // Accepted by the SMSC but not recorded: it stays in the outbox and is sent again.
@@ -361,5 +363,48 @@ struct DispatchTracker: Sendable {
     mutating func finish(_ id: Int64) {
         inFlight.remove(id)
         finished[id] = polls
+    }
+}
+
+/// Records accepted deliveries in batches: the deliveries that finish while one batch is being
+/// committed go together in the next one (one write request instead of one each). Each caller
+/// returns once its own delivery is committed.
+final class SubmissionRecorder: Sendable {
+    private struct Waiting {
+        var submission: RecordedSubmission
+        var continuation: CheckedContinuation<Void, any Error>
+    }
+    private let store: ConversationStore
+    private let state = NIOLockedValueBox<(pending: [Waiting], draining: Bool)>(([], false))
+
+    init(store: ConversationStore) { self.store = store }
+
+    func record(_ submission: RecordedSubmission) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let start = state.withLockedValue { state -> Bool in
+                state.pending.append(Waiting(submission: submission, continuation: continuation))
+                defer { state.draining = true }
+                return !state.draining
+            }
+            if start { Task { await self.drain() } }
+        }
+    }
+
+    private func drain() async {
+        while true {
+            let batch = state.withLockedValue { state -> [Waiting] in
+                let batch = state.pending
+                state.pending.removeAll(keepingCapacity: true)
+                if batch.isEmpty { state.draining = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do {
+                try await store.recordSubmissions(batch.map(\.submission))
+                for waiting in batch { waiting.continuation.resume() }
+            } catch {
+                for waiting in batch { waiting.continuation.resume(throwing: error) }
+            }
+        }
     }
 }

@@ -1,6 +1,16 @@
 import Conversations
 import GRDB
 
+/// A delivery an SMSC accepted: which outbox row, through which provider, its parts.
+public struct RecordedSubmission: Sendable {
+    public var entry: OutboxEntry
+    public var provider: String
+    public var parts: [SubmittedPart]
+    public init(entry: OutboxEntry, provider: String, parts: [SubmittedPart]) {
+        self.entry = entry; self.provider = provider; self.parts = parts
+    }
+}
+
 /// One part of a message as an SMSC accepted it: the keys its message id matches receipts by.
 public struct SubmittedPart: Sendable, Hashable {
     public var idKeys: [String]
@@ -13,35 +23,47 @@ extension ConversationStore {
     /// provider and a channel message SID), the outbox row is gone, and receipts that arrived
     /// before this answer are applied.
     public func recordSubmission(_ entry: OutboxEntry, provider: String, parts: [SubmittedPart]) async throws(ConversationsError) {
+        try await recordSubmissions([RecordedSubmission(entry: entry, provider: provider, parts: parts)])
+    }
+
+    /// Several accepted deliveries in one write request (the dispatcher batches them).
+    public func recordSubmissions(_ submissions: [RecordedSubmission]) async throws(ConversationsError) {
         let now = clock()
-        let channelMessage = SID.make(.channelMessage)
+        let channelMessages = submissions.map { _ in SID.make(.channelMessage) }
         // Touches no conversation or participant row: it may share the appends' cache.
         try await write(isAppend: true) { db in
-            for (index, part) in parts.enumerated() {
-                for key in part.idKeys {
-                    try RawStatement(db, """
-                        INSERT OR REPLACE INTO delivery_parts(provider, id_key, message_sid, receipt_position, part, parts, status, submitted)
-                        VALUES (?, ?, ?, ?, ?, ?, 'sent', ?)
-                        """).run([.text(provider), .text(key), .text(entry.messageSid), .int(Int64(entry.receiptPosition)),
-                                  .int(Int64(index + 1)), .int(Int64(parts.count)), .int(now)])
-                }
+            for (submission, channelMessage) in zip(submissions, channelMessages) {
+                try Self.record(db, submission, channelMessage: channelMessage, now: now)
             }
-            try RawStatement(db, """
-                UPDATE delivery_receipts SET status = 'sent', channel_message_sid = ?, provider = ?, date_updated = ?
-                WHERE message_sid = ? AND position = ? AND status = 'queued'
-                """).run([.text(channelMessage), .text(provider), .int(now), .text(entry.messageSid), .int(Int64(entry.receiptPosition))])
-            try RawStatement(db, "DELETE FROM outbox WHERE id = ?").run([.int(entry.id)])
-            // Receipts that came first (rare): only looked for when there are any.
-            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM early_receipts)")) == true else { return }
-            for part in parts {
-                for key in part.idKeys {
-                    if let early = try Row.fetchOne(db, sql: "SELECT status, error_code FROM early_receipts WHERE provider = ? AND id_key = ?",
-                                                    arguments: [provider, key]) {
-                        try db.execute(sql: "DELETE FROM early_receipts WHERE provider = ? AND id_key = ?", arguments: [provider, key])
-                        _ = try Self.applyReceipt(db, provider: provider, keys: [key],
-                                                  status: DeliveryStatus(rawValue: early["status"]) ?? .sent, errorCode: early["error_code"], now: now)
-                        break
-                    }
+        }
+    }
+
+    static func record(_ db: Database, _ submission: RecordedSubmission, channelMessage: String, now: UnixTime) throws {
+        let entry = submission.entry, provider = submission.provider, parts = submission.parts
+        for (index, part) in parts.enumerated() {
+            for key in part.idKeys {
+                try RawStatement(db, """
+                    INSERT OR REPLACE INTO delivery_parts(provider, id_key, message_sid, receipt_position, part, parts, status, submitted)
+                    VALUES (?, ?, ?, ?, ?, ?, 'sent', ?)
+                    """).run([.text(provider), .text(key), .text(entry.messageSid), .int(Int64(entry.receiptPosition)),
+                              .int(Int64(index + 1)), .int(Int64(parts.count)), .int(now)])
+            }
+        }
+        try RawStatement(db, """
+            UPDATE delivery_receipts SET status = 'sent', channel_message_sid = ?, provider = ?, date_updated = ?
+            WHERE message_sid = ? AND position = ? AND status = 'queued'
+            """).run([.text(channelMessage), .text(provider), .int(now), .text(entry.messageSid), .int(Int64(entry.receiptPosition))])
+        try RawStatement(db, "DELETE FROM outbox WHERE id = ?").run([.int(entry.id)])
+        // Receipts that came first (rare): only looked for when there are any.
+        guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM early_receipts)")) == true else { return }
+        for part in parts {
+            for key in part.idKeys {
+                if let early = try Row.fetchOne(db, sql: "SELECT status, error_code FROM early_receipts WHERE provider = ? AND id_key = ?",
+                                                arguments: [provider, key]) {
+                    try db.execute(sql: "DELETE FROM early_receipts WHERE provider = ? AND id_key = ?", arguments: [provider, key])
+                    _ = try Self.applyReceipt(db, provider: provider, keys: [key],
+                                              status: DeliveryStatus(rawValue: early["status"]) ?? .sent, errorCode: early["error_code"], now: now)
+                    break
                 }
             }
         }
