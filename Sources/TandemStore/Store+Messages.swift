@@ -223,7 +223,7 @@ extension ConversationStore {
     public func dueOutbox(limit: Int, after: Int64 = 0, now: UnixTime? = nil) async throws(ConversationsError) -> [OutboxEntry] {
         let now = now ?? clock()
         return try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE id > ? AND not_before <= ? ORDER BY id LIMIT ?"),
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Columns.outbox) FROM outbox WHERE id > ? AND not_before <= ? ORDER BY id LIMIT ?"),
                              arguments: [after, now, limit])
                 .map(OutboxEntry.init(row:))
         }
@@ -232,7 +232,7 @@ extension ConversationStore {
     /// Every outbox row of a message (tests, diagnostics).
     public func outbox(message: String) async throws(ConversationsError) -> [OutboxEntry] {
         try await read { db in
-            try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM outbox WHERE message_sid = ? ORDER BY id"), arguments: [message]).map(OutboxEntry.init(row:))
+            try Row.fetchAll(db.cachedStatement(sql: "SELECT \(Columns.outbox) FROM outbox WHERE message_sid = ? ORDER BY id"), arguments: [message]).map(OutboxEntry.init(row:))
         }
     }
 
