@@ -37,8 +37,8 @@ public struct SMSProvider: Sendable {
 ///
 /// | class | when |
 /// |---|---|
-/// | `failOver` | this provider cannot take it now: not bound, the connection died or timed out with it in flight, still throttled after the client's own back-off, the bind refused, or an answer of the `.retryable` status class (ESME_RSYSERR, ESME_RSUBMITFAIL, ESME_RDELIVERYFAILURE, ESME_RUNKNOWNERR, vendor values ≥ 0x400) — the next provider gets it at once |
-/// | `retrySame` | ESME_RX_T_APPN (the SMSC's application asks to be asked again), ESME_RMSGQFUL and ESME_RINVBNDSTS — the same choice later, with back-off |
+/// | `failOver` | this provider cannot take it now: not bound, the connection died or timed out with it in flight (the SMSC may have it: a possible duplicate), still throttled after the client's own back-off, the bind refused, or an answer of the `.retryable` status class (ESME_RSYSERR, ESME_RINVBNDSTS, ESME_RSUBMITFAIL, ESME_RDELIVERYFAILURE, ESME_RUNKNOWNERR, vendor values ≥ 0x400) — the next provider gets it at once |
+/// | `retrySame` | ESME_RX_T_APPN (the SMSC's application asks to be asked again) and ESME_RMSGQFUL — the same choice later, with back-off |
 /// | `final` | the message itself is refused (every other status, e.g. ESME_RINVDSTADR, ESME_RINVMSGLEN, ESME_RX_P_APPN) or cannot be encoded — the receipt fails with the status as error code |
 public enum DeliveryAction: String, Sendable, Hashable {
     case failOver, retrySame, final
@@ -52,7 +52,7 @@ public enum DeliveryAction: String, Sendable, Hashable {
         case .rejected:
             guard let status = error.status else { self = .failOver; return }
             switch status {
-            case .temporaryAppError, .messageQueueFull, .invalidBindStatus: self = .retrySame
+            case .temporaryAppError, .messageQueueFull: self = .retrySame
             default: self = SubmitStatusClass(status) == .permanent ? .final : .failOver
             }
         }
@@ -108,7 +108,10 @@ public final class SMSBridge: Sendable {
         self.store = store
         self.configuration = configuration
         self.logger = logger
-        let inbound = InboundHandler(store: store, rejectUnrouted: configuration.rejectUnrouted, logger: logger)
+        let counters = counters
+        let inbound = InboundHandler(store: store, rejectUnrouted: configuration.rejectUnrouted, logger: logger) { key in
+            counters.withLockedValue { $0[key, default: 0] += 1 }
+        }
         providers = configuration.providers
         recorder = SubmissionRecorder(store: store)
         clients = configuration.providers.map { provider in
@@ -120,6 +123,11 @@ public final class SMSBridge: Sendable {
     public func problems() -> [String] {
         var problems = configuration.providers.flatMap { $0.bind.problems() }
         for provider in configuration.providers where provider.weight < 1 { problems.append("\(provider.name): weight must be at least 1") }
+        for provider in configuration.providers {
+            for prefix in provider.prefixes where !(prefix.hasPrefix("+") && prefix.count > 1 && prefix.dropFirst().allSatisfy(\.isNumber)) {
+                problems.append("\(provider.name): prefix '\(prefix)' must be + and digits, as destinations are written (+1, +4477)")
+            }
+        }
         let names = configuration.providers.map(\.name)
         if Set(names).count != names.count { problems.append("provider names must be unique") }
         if configuration.providers.isEmpty { problems.append("no SMSC provider configured") }
@@ -131,6 +139,7 @@ public final class SMSBridge: Sendable {
         await withTaskGroup(of: Void.self) { group in
             for client in clients { group.addTask { await client.run() } }
             group.addTask { await self.dispatch() }
+            group.addTask { await self.summarize() }
             await group.next()
             group.cancelAll()
             for client in clients { await client.shutdown() }
@@ -140,13 +149,27 @@ public final class SMSBridge: Sendable {
     /// Counts of what the dispatcher did, by outcome (for logs and tests).
     public var statistics: [String: Int] { counters.withLockedValue { $0 } }
 
-    private func count(_ key: String) { counters.withLockedValue { $0[key, default: 0] += 1 } }
+    func count(_ key: String) { counters.withLockedValue { $0[key, default: 0] += 1 } }
+
+    /// Every 10 s, what happened since the last summary (one line instead of one per message).
+    func summarize() async {
+        var last: [String: Int] = [:]
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(10))
+            let now = statistics
+            let changes = now.keys.sorted().compactMap { key -> String? in
+                let delta = now[key, default: 0] - last[key, default: 0]
+                return delta > 0 ? "\(key) \(delta)" : nil
+            }
+            if !changes.isEmpty { logger.notice("SMS bridge, last 10 s: \(changes.joined(separator: ", "))") }
+            last = now
+        }
+    }
 
     // MARK: outbound
 
     func dispatch() async {
-        await withTaskGroup(of: Void.self) { group in
-            var running = 0
+        await withDiscardingTaskGroup { group in
             // Reads go forward from the last row seen; when nothing new is due they start over
             // (rows rescheduled for later come back that way).
             var cursor: Int64 = 0
@@ -163,23 +186,20 @@ public final class SMSBridge: Sendable {
                 }
                 let fresh = tracker.withLockedValue { $0.claim(due, poll: poll) }
                 if fresh.isEmpty {
-                    // Nothing new: collect finished deliveries or wait a little for new rows.
-                    if running > 0, await group.next() != nil { running -= 1 }
-                    else { try? await Task.sleep(for: .milliseconds(20)) }
+                    try? await Task.sleep(for: .milliseconds(10))
                     continue
                 }
                 for entry in fresh {
-                    while running >= configuration.concurrency {
-                        if await group.next() != nil { running -= 1 }
+                    // At most `concurrency` deliveries in flight; a slow one holds only its slot.
+                    while tracker.withLockedValue({ $0.inFlightCount }) > configuration.concurrency {
+                        try? await Task.sleep(for: .milliseconds(1))
                     }
-                    running += 1
                     group.addTask {
                         await self.deliver(entry)
                         self.tracker.withLockedValue { $0.finish(entry.id) }
                     }
                 }
             }
-            group.cancelAll()
         }
     }
 
@@ -208,7 +228,7 @@ public final class SMSBridge: Sendable {
             return
         }
         let delay = min(configuration.retryDelay << min(Int64(entry.attempts), 16), configuration.maxRetryDelay)
-        logger.warning("message \(entry.messageSid) to \(entry.address): \(reason); retrying in \(delay) s")
+        logger.debug("message \(entry.messageSid) to \(entry.address): \(reason); retrying in \(delay) s")
         count("retried")
         try? await store.rescheduleDelivery(entry, delay: delay)
     }
@@ -217,9 +237,18 @@ public final class SMSBridge: Sendable {
         var template = SubmitSM()
         template.setAddresses(source: SMPPAddress.derive(entry.proxyAddress), destination: SMPPAddress.derive(entry.address))
         template.registeredDelivery = 1
+        guard providers.contains(where: { $0.serves(entry.address) }) else {
+            logger.warning("message \(entry.messageSid) to \(entry.address): no provider serves this destination")
+            count("unroutable")
+            try? await store.failDelivery(entry, errorCode: 21612)
+            return
+        }
         let parts: [SubmitSM]
         do {
-            parts = try SubmitSM.parts(of: entry.body, template: template, reference: UInt16.random(in: 1...0xFFFF))
+            // The same reference on every attempt: a handset that got some parts before a
+            // failure recognises the repeated ones.
+            let reference = UInt16(truncatingIfNeeded: (UInt64(bitPattern: entry.id) &* 0x9E37_79B9_7F4A_7C15) >> 48) | 1
+            parts = try SubmitSM.parts(of: entry.body, template: template, reference: reference)
         } catch {
             logger.error("message \(entry.messageSid) to \(entry.address) cannot be encoded: \(error)")
             count("unencodable")
@@ -239,14 +268,14 @@ public final class SMSBridge: Sendable {
                 }
             } catch {
                 let action = DeliveryAction(error)
-                if !submitted.isEmpty {
+                if !submitted.isEmpty, action != .final {
                     // Some parts are with this SMSC already: moving would split the message.
                     await retryLater(entry, "\(error) after \(submitted.count) of \(parts.count) parts")
                     return
                 }
                 switch action {
                 case .failOver:
-                    logger.notice("message \(entry.messageSid) to \(entry.address): \(error); failing over")
+                    logger.debug("message \(entry.messageSid) to \(entry.address): \(error); failing over")
                     count("failover")
                     continue
                 case .retrySame:
@@ -265,13 +294,25 @@ public final class SMSBridge: Sendable {
         await retryLater(entry, tried.isEmpty ? "no bound provider serves it" : "every provider failed (\(tried.sorted().joined(separator: ", ")))")
     }
 
+    /// Records an accepted delivery; a store that fails is asked again (1, 2, 4, … 32 s) rather
+    /// than sending the message again. Only if it keeps failing does the row stay in the outbox,
+    /// to be sent again later (a duplicate).
     func record(_ entry: OutboxEntry, client: SMPPClient, parts submitted: [SubmittedPart]) async {
-        do {
-            try await recorder.record(RecordedSubmission(entry: entry, provider: client.configuration.name, parts: submitted))
-            count("sent")
-        } catch {
-            // Accepted by the SMSC but not recorded: it stays in the outbox and is sent again.
-            logger.error("message \(entry.messageSid): accepted by \(client.configuration.name) but not recorded: \(error)")
+        var delay = 1
+        while true {
+            do {
+                try await recorder.record(RecordedSubmission(entry: entry, provider: client.configuration.name, parts: submitted))
+                count("sent")
+                return
+            } catch {
+                guard delay <= 32, !Task.isCancelled else {
+                    logger.error("message \(entry.messageSid): accepted by \(client.configuration.name) but not recorded: \(error); it will be sent again")
+                    return
+                }
+                logger.error("message \(entry.messageSid): accepted by \(client.configuration.name), recording failed: \(error); again in \(delay) s")
+                try? await Task.sleep(for: .seconds(delay))
+                delay *= 2
+            }
         }
     }
 }
@@ -281,6 +322,7 @@ struct InboundHandler: Sendable {
     let store: ConversationStore
     let rejectUnrouted: Bool
     let logger: Logger
+    let count: @Sendable (String) -> Void
 
     /// `+` and the digits for international numbers (TON 1), the address as sent otherwise.
     static func address(_ text: String, ton: UInt8) -> String {
@@ -289,6 +331,10 @@ struct InboundHandler: Sendable {
 
     func handle(_ message: InboundMessage) async throws {
         switch message {
+        case .mobileOriginated(let mo) where SMPP.DeliveryReceipt.esmClassIndicatesReceipt(mo.esmClass):
+            // Flagged as a receipt but unreadable: never a message from the handset.
+            logger.warning("unreadable delivery receipt from \(mo.source) on \(mo.bind) acknowledged and dropped")
+            count("receipt-unreadable")
         case .mobileOriginated(let mo):
             var sourceTON: UInt8 = 0, destinationTON: UInt8 = 0
             if case .deliverSM(let deliver) = mo.pdu.body { (sourceTON, destinationTON) = (deliver.sourceAddrTON, deliver.destAddrTON) }
@@ -298,16 +344,27 @@ struct InboundHandler: Sendable {
             }
             let sms = InboundSMS(source: Self.address(mo.source, ton: sourceTON), destination: Self.address(mo.destination, ton: destinationTON),
                                  dataCoding: mo.dataCoding, payload: mo.payload, part: part)
-            let outcome = try await store.receiveInbound(sms, rejectUnrouted: rejectUnrouted) { bytes, dataCoding in
-                ShortMessageText.decode(bytes, dataCoding: dataCoding, defaultAlphabet: .gsm7Unpacked)
+            let outcome: InboundOutcome
+            do {
+                outcome = try await store.receiveInbound(sms, rejectUnrouted: rejectUnrouted) { bytes, dataCoding in
+                    ShortMessageText.decode(bytes, dataCoding: dataCoding, defaultAlphabet: .gsm7Unpacked)
+                }
+            } catch let error as InboundUnrouted {
+                count("inbound-unrouted-refused")
+                throw error
             }
             switch outcome {
             case .appended(let conversation, let messageSid, let created):
-                logger.info("inbound \(sms.source) → \(sms.destination): message \(messageSid) in \(created ? "new " : "")conversation \(conversation)")
+                count(created ? "inbound-autocreated" : "inbound")
+                logger.debug("inbound \(sms.source) → \(sms.destination): message \(messageSid) in \(created ? "new " : "")conversation \(conversation)")
             case .waitingForParts(let received, let total):
                 logger.debug("inbound \(sms.source) → \(sms.destination): part \(received) of \(total) kept")
             case .unrouted:
-                logger.warning("inbound \(sms.source) → \(sms.destination): no conversation and no autocreation; dropped")
+                count("inbound-unrouted-dropped")
+                logger.debug("inbound \(sms.source) → \(sms.destination): no conversation and no autocreation; dropped")
+            case .dropped(let reason):
+                count("inbound-dropped")
+                logger.warning("inbound \(sms.source) → \(sms.destination) dropped: \(reason)")
             }
         case .deliveryReceipt(let receipt, let mo):
             guard let status = Self.status(of: receipt) else {
@@ -317,7 +374,8 @@ struct InboundHandler: Sendable {
             let errorCode = receipt.errorCode.flatMap { Int($0) } ?? 0
             let matched = try await store.applyCarrierReceipt(provider: mo.bind, keys: MessageIDMatching.keys(forReceiptID: receipt.messageID),
                                                               status: status, errorCode: errorCode)
-            if !matched { logger.info("receipt \(receipt.messageID) on \(mo.bind) before its submission was recorded; kept") }
+            count(matched ? "receipts" : "receipts-early")
+            if !matched { logger.debug("receipt \(receipt.messageID) on \(mo.bind) before its submission was recorded; kept") }
         }
     }
 
@@ -325,9 +383,12 @@ struct InboundHandler: Sendable {
     static func status(of receipt: SMPP.DeliveryReceipt) -> DeliveryStatus? {
         switch receipt.state {
         case .delivered?: return .delivered
-        case .expired?, .deleted?, .undeliverable?: return .undelivered
+        // ACCEPTD (read on the subscriber's behalf) is final and counts as delivered; UNKNOWN
+        // is final too (the SMSC lost track of it).
+        case .accepted?: return .delivered
+        case .expired?, .deleted?, .undeliverable?, .unknown?: return .undelivered
         case .rejected?: return .failed
-        case .enroute?, .accepted?, .unknown?, nil: return nil
+        case .enroute?, nil: return nil
         }
     }
 }
@@ -340,6 +401,7 @@ struct InboundHandler: Sendable {
 /// longer contain it.
 struct DispatchTracker: Sendable {
     private var inFlight: Set<Int64> = []
+    var inFlightCount: Int { inFlight.count }
     /// Row → the poll counter when it finished.
     private var finished: [Int64: Int] = [:]
     private var polls = 0

@@ -43,8 +43,14 @@ final class AppendCache: @unchecked Sendable {
         return entry
     }
 
+    /// Adds an entry. Past the capacity, entries without unwritten changes are forgotten (no
+    /// database write here: this runs inside a request's savepoint, which may still roll back).
     func insert(_ entry: Entry, db: Database) throws {
-        if bySid.count >= capacity { try flush(db, clear: true) }
+        if bySid.count >= capacity {
+            bySid = bySid.filter { $0.value.dirty }
+            byName = byName.filter { bySid[$0.value] != nil }
+            bindings.removeAll(keepingCapacity: true)
+        }
         bySid[entry.conversation.sid] = entry
         if let name = entry.conversation.uniqueName { byName[entry.conversation.serviceSid + "\u{0}" + name] = entry.conversation.sid }
     }

@@ -1,5 +1,6 @@
 import Conversations
 import GRDB
+import Logging
 
 /// A delivery an SMSC accepted: which outbox row, through which provider, its parts.
 public struct RecordedSubmission: Sendable {
@@ -31,9 +32,20 @@ extension ConversationStore {
         let now = clock()
         let channelMessages = submissions.map { _ in SID.make(.channelMessage) }
         // Touches no conversation or participant row: it may share the appends' cache.
+        let logger = logger
         try await write(isAppend: true) { db in
+            // Each in its own savepoint: one that cannot be recorded (its message was deleted
+            // meanwhile) does not take the others with it.
             for (submission, channelMessage) in zip(submissions, channelMessages) {
-                try Self.record(db, submission, channelMessage: channelMessage, now: now)
+                try RawStatement(db, "SAVEPOINT tandem_submission").run()
+                do {
+                    try Self.record(db, submission, channelMessage: channelMessage, now: now)
+                    try RawStatement(db, "RELEASE SAVEPOINT tandem_submission").run()
+                } catch {
+                    try RawStatement(db, "ROLLBACK TRANSACTION TO SAVEPOINT tandem_submission").run()
+                    try RawStatement(db, "RELEASE SAVEPOINT tandem_submission").run()
+                    logger.warning("submission of message \(submission.entry.messageSid) not recorded: \(error)")
+                }
             }
         }
     }
@@ -60,7 +72,9 @@ extension ConversationStore {
             for key in part.idKeys {
                 if let early = try Row.fetchOne(db, sql: "SELECT status, error_code FROM early_receipts WHERE provider = ? AND id_key = ?",
                                                 arguments: [provider, key]) {
-                    try db.execute(sql: "DELETE FROM early_receipts WHERE provider = ? AND id_key = ?", arguments: [provider, key])
+                    for other in part.idKeys {
+                        try db.execute(sql: "DELETE FROM early_receipts WHERE provider = ? AND id_key = ?", arguments: [provider, other])
+                    }
                     _ = try Self.applyReceipt(db, provider: provider, keys: [key],
                                               status: DeliveryStatus(rawValue: early["status"]) ?? .sent, errorCode: early["error_code"], now: now)
                     break
@@ -72,7 +86,7 @@ extension ConversationStore {
     /// The delivery could not be handed over now: try again after `delay` seconds.
     public func rescheduleDelivery(_ entry: OutboxEntry, delay: Int64) async throws(ConversationsError) {
         let now = clock()
-        try await write { db in
+        try await write(isAppend: true) { db in
             try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?", arguments: [now + delay, entry.id])
         }
     }
@@ -80,7 +94,7 @@ extension ConversationStore {
     /// The delivery failed for good: the receipt is `failed` with `errorCode`, the outbox row gone.
     public func failDelivery(_ entry: OutboxEntry, errorCode: Int) async throws(ConversationsError) {
         let now = clock()
-        try await write { db in
+        try await write(isAppend: true) { db in
             try db.execute(sql: """
                 UPDATE delivery_receipts SET status = 'failed', error_code = ?, date_updated = ? WHERE message_sid = ? AND position = ?
                 """, arguments: [errorCode, now, entry.messageSid, entry.receiptPosition])
@@ -95,7 +109,8 @@ extension ConversationStore {
     @discardableResult
     public func applyCarrierReceipt(provider: String, keys: [String], status: DeliveryStatus, errorCode: Int) async throws(ConversationsError) -> Bool {
         let now = clock()
-        return try await write { db in
+        // Receipts touch no conversation or participant row: they keep the appends' cache warm.
+        return try await write(isAppend: true) { db in
             if try Self.applyReceipt(db, provider: provider, keys: keys, status: status, errorCode: errorCode, now: now) { return true }
             for key in keys {
                 try db.execute(sql: """

@@ -37,6 +37,8 @@ public enum InboundOutcome: Sendable, Hashable {
     case waitingForParts(received: Int, total: Int)
     /// No open binding and no address configuration that autocreates: dropped (nothing stored).
     case unrouted
+    /// Acknowledged and dropped: its data coding has no text (binary), or its parts do not add up.
+    case dropped(reason: String)
 }
 
 /// Refusal of an inbound message nobody takes, under the `reject` policy: nothing was stored and
@@ -63,7 +65,7 @@ extension ConversationStore {
         let cache = writer.appendCache
         // The common case — a whole message from a bound sender — is an append: the binding is
         // looked up (and remembered) by the writer, with the appends' cache.
-        if sms.part == nil {
+        if sms.part == nil, let text = decode(sms.payload, sms.dataCoding), !text.isEmpty {
             let fast = try await writer.write(isAppend: true) { db -> InboundOutcome? in
                 let key = sms.source + "\u{0}" + sms.destination
                 var target = cache.bindings[key]
@@ -81,8 +83,7 @@ extension ConversationStore {
                 guard let (service, conversation) = target else { return nil }
                 do {
                     let message = try Self.appendMessage(db, service: service, conversation: conversation,
-                                                         MessageDraft(author: sms.source, body: decode(sms.payload, sms.dataCoding) ?? ""),
-                                                         now: now, cache: cache)
+                                                         MessageDraft(author: sms.source, body: text), now: now, cache: cache, inbound: true)
                     return .appended(conversation: conversation, message: message.sid, created: false)
                 } catch let error as ConversationsError where error.code == 50377 || error.code == 20404 {
                     // Closed or deleted meanwhile: the full routing below decides.
@@ -95,24 +96,35 @@ extension ConversationStore {
         let defaultService = defaultServiceSid
         do {
             return try await writer.write { db -> InboundOutcome in
-                var payload = sms.payload
-                if let part = sms.part {
+                var text = decode(sms.payload, sms.dataCoding)
+                // Concatenation data that cannot describe a long message (total < 2, sequence out
+                // of 1...total) is ignored: the part is taken as a whole message.
+                if let part = sms.part, part.total >= 2, (1...part.total).contains(part.sequence) {
                     try db.execute(sql: """
                         INSERT OR REPLACE INTO inbound_segments(source, destination, scheme, reference, total, sequence, data_coding, payload, received)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """, arguments: [sms.source, sms.destination, part.scheme, part.reference, part.total, part.sequence,
                                          sms.dataCoding, Data(sms.payload), now])
                     let rows = try Row.fetchAll(db, sql: """
-                        SELECT sequence, payload FROM inbound_segments
+                        SELECT sequence, data_coding, payload FROM inbound_segments
                         WHERE source = ? AND destination = ? AND scheme = ? AND reference = ? AND total = ? ORDER BY sequence
                         """, arguments: [sms.source, sms.destination, part.scheme, part.reference, part.total])
                     if rows.count < part.total { return .waitingForParts(received: rows.count, total: part.total) }
-                    payload = rows.flatMap { [UInt8]($0["payload"] as Data) }
                     try db.execute(sql: """
-                        DELETE FROM inbound_segments WHERE source = ? AND destination = ? AND scheme = ? AND reference = ?
-                        """, arguments: [sms.source, sms.destination, part.scheme, part.reference])
+                        DELETE FROM inbound_segments WHERE source = ? AND destination = ? AND scheme = ? AND reference = ? AND total = ?
+                        """, arguments: [sms.source, sms.destination, part.scheme, part.reference, part.total])
+                    let codings = Set(rows.map { $0["data_coding"] as Int })
+                    if codings.count == 1 {
+                        text = decode(rows.flatMap { [UInt8]($0["payload"] as Data) }, sms.dataCoding)
+                    } else {
+                        // Parts in different codings: each decoded on its own.
+                        let texts = rows.map { decode([UInt8]($0["payload"] as Data), UInt8($0["data_coding"] as Int)) }
+                        text = texts.contains { $0 == nil } ? nil : texts.compactMap { $0 }.joined()
+                    }
                 }
-                let text = decode(payload, sms.dataCoding) ?? ""
+                guard let text, !text.isEmpty else {
+                    return .dropped(reason: "data_coding \(sms.dataCoding) carries no text, or the message is empty")
+                }
 
                 // 2. An open binding.
                 if let row = try Row.fetchOne(db, sql: """
@@ -122,7 +134,7 @@ extension ConversationStore {
                     let conversation: String = row["conversation_sid"], service: String = row["service_sid"]
                     try cache.flush(db, clear: true)
                     let message = try Self.appendMessage(db, service: service, conversation: conversation,
-                                                         MessageDraft(author: sms.source, body: text), now: now, cache: cache)
+                                                         MessageDraft(author: sms.source, body: text), now: now, cache: cache, inbound: true)
                     try cache.flush(db, clear: true)
                     return .appended(conversation: conversation, message: message.sid, created: false)
                 }
@@ -146,7 +158,7 @@ extension ConversationStore {
                         }
                         try cache.flush(db, clear: true)
                         let message = try Self.appendMessage(db, service: service, conversation: conversation.sid,
-                                                             MessageDraft(author: sms.source, body: text), now: now, cache: cache)
+                                                             MessageDraft(author: sms.source, body: text), now: now, cache: cache, inbound: true)
                         try cache.flush(db, clear: true)
                         return .appended(conversation: conversation.sid, message: message.sid, created: true)
                     }

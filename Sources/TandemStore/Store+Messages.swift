@@ -64,8 +64,10 @@ extension ConversationStore {
         return AppendCache.Entry(conversation: conversation, nextIndex: index, members: list)
     }
 
+    /// `inbound`: the text came from a carrier, where the limit is the chat one (32 KiB): a long
+    /// SMS the handset sent is never refused for its length.
     static func appendMessage(_ db: Database, service: String, conversation id: String, _ draft: MessageDraft, now: UnixTime,
-                              cache: AppendCache) throws -> Message {
+                              cache: AppendCache, inbound: Bool = false) throws -> Message {
         let entry: AppendCache.Entry
         if let cached = cache.entry(service: service, id: id) {
             entry = cached
@@ -82,9 +84,9 @@ extension ConversationStore {
         let recipients = participants.filter { $0.address != nil && $0.sid != authorParticipant?.sid }
         if let body = draft.body {
             let hasSMS = participants.contains { $0.address != nil }
-            let limit = hasSMS ? ConversationLimits.smsBody : ConversationLimits.chatBody
+            let limit = hasSMS && !inbound ? ConversationLimits.smsBody : ConversationLimits.chatBody
             if body.count > limit {
-                if hasSMS { throw ConversationsError.bodyTooLong(limit: limit) }
+                if hasSMS && !inbound { throw ConversationsError.bodyTooLong(limit: limit) }
                 throw ConversationsError.invalidParameter("Body", "longer than \(limit) characters")
             }
         }

@@ -96,3 +96,38 @@ import Testing
         #expect(try await f.store.message(service: f.service, conversation: a.sid, message).body == "ab")
     }
 }
+
+@Suite struct InboundEdgeCaseTests {
+    @Test func textlessOrEmptyMessagesAreDroppedNotAppended() async throws {
+        let f = try StoreFixture()
+        let a = try await f.conversation()
+        _ = try await f.sms(a, "+15550001001", "+15559990001")
+        let binary = InboundSMS(source: "+15550001001", destination: "+15559990001", dataCoding: 4, payload: [0x01, 0x02])
+        let outcome = try await f.store.receiveInbound(binary, rejectUnrouted: true) { _, _ in nil }
+        guard case .dropped = outcome else { Issue.record("\(outcome)"); return }
+        #expect(try await f.store.counts().messages == 0)
+    }
+
+    @Test func anInboundTextLongerThan1600IsKeptWhole() async throws {
+        let f = try StoreFixture()
+        let a = try await f.conversation()
+        _ = try await f.sms(a, "+15550001001", "+15559990001")
+        _ = try await f.sms(a, "+15550001002", "+15559990002")
+        let long = String(repeating: "x", count: 2000)
+        let outcome = try await f.store.receiveInbound(InboundSMS(source: "+15550001001", destination: "+15559990001", dataCoding: 0,
+                                                                   payload: Array(long.utf8)), rejectUnrouted: true,
+                                                       decode: InboundRoutingTests.utf8)
+        guard case .appended(_, let message, _) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(try await f.store.message(service: f.service, conversation: a.sid, message).body?.count == 2000)
+    }
+
+    @Test func aPartWhoseNumbersCannotBeALongMessageIsTakenAsAWhole() async throws {
+        let f = try StoreFixture()
+        let a = try await f.conversation()
+        _ = try await f.sms(a, "+15550001001", "+15559990001")
+        let odd = InboundSMS(source: "+15550001001", destination: "+15559990001", dataCoding: 0, payload: Array("solo".utf8),
+                             part: .init(scheme: 0, reference: 1, total: 1, sequence: 1))
+        let outcome = try await f.store.receiveInbound(odd, rejectUnrouted: true, decode: InboundRoutingTests.utf8)
+        guard case .appended = outcome else { Issue.record("\(outcome)"); return }
+    }
+}
