@@ -191,9 +191,10 @@ public final class SMSBridge: Sendable {
                 }
                 for entry in fresh {
                     // At most `concurrency` deliveries in flight; a slow one holds only its slot.
-                    while tracker.withLockedValue({ $0.inFlightCount }) > configuration.concurrency {
+                    while tracker.withLockedValue({ $0.running }) >= configuration.concurrency {
                         try? await Task.sleep(for: .milliseconds(1))
                     }
+                    tracker.withLockedValue { $0.running += 1 }
                     group.addTask {
                         await self.deliver(entry)
                         self.tracker.withLockedValue { $0.finish(entry.id) }
@@ -400,8 +401,10 @@ struct InboundHandler: Sendable {
 /// until a poll that started after it finished has been taken: only such a poll can no
 /// longer contain it.
 struct DispatchTracker: Sendable {
+    /// Claimed rows (waiting for a slot or being delivered).
     private var inFlight: Set<Int64> = []
-    var inFlightCount: Int { inFlight.count }
+    /// Deliveries under way.
+    var running = 0
     /// Row → the poll counter when it finished.
     private var finished: [Int64: Int] = [:]
     private var polls = 0
@@ -423,6 +426,7 @@ struct DispatchTracker: Sendable {
     }
 
     mutating func finish(_ id: Int64) {
+        running -= 1
         inFlight.remove(id)
         finished[id] = polls
     }
