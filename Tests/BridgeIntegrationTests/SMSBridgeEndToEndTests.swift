@@ -131,7 +131,10 @@ import Testing
             var parts: [[String: Any]] = []
             let relayed = try await eventually(timeout: .seconds(10)) {
                 parts = try await s.smsc.submitted().filter { $0["destination_addr"] as? String == to.address }
-                return parts.count >= 2
+                // Every part named by the UDH's total (octet 4 of the short message).
+                guard let hex = parts.first?["short_message_hex"] as? String, hex.count >= 10,
+                      let total = Int(hex.dropFirst(8).prefix(2), radix: 16) else { return false }
+                return parts.count >= total
             }
             #expect(relayed, "the text was not relayed; log:\n\(s.server.log.suffix(2000))")
             #expect(parts.allSatisfy { $0["source_addr"] as? String == to.proxy && $0["data_coding"] as? Int == 8 })
