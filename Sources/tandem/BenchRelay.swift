@@ -135,7 +135,6 @@ final class RelayHandler: ChannelInboundHandler {
     private let plan: RelayPlan
     private let decoder = PDUDecoder()
     private var nextMessageID: UInt32 = 0x2000_0000
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     init(plan: RelayPlan) { self.plan = plan }
 
@@ -148,28 +147,13 @@ final class RelayHandler: ChannelInboundHandler {
         switch CommandID(rawValue: commandID) {
         case .submitSM:
             nextMessageID &+= 1
-            out.writeInteger(UInt32(25))
-            out.writeInteger(CommandID.submitSMResp.rawValue)
-            out.writeInteger(UInt32(0))
-            out.writeInteger(sequence)
-            for shift in stride(from: 28, through: 0, by: -4) {
-                out.writeInteger(Self.hexDigits[Int((nextMessageID >> UInt32(shift)) & 0xF)])
-            }
-            out.writeInteger(UInt8(0))
+            BenchSMSC.writeSubmitResponse(sequence: sequence, messageID: nextMessageID, into: &out)
             plan.relayedSubmit()
         case .deliverSMResp:
             plan.answeredMO(context, status: status)
-        case .enquireLink:
-            try? PDU(.enquireLinkResp, sequenceNumber: sequence).encode(into: &out)
-        case .unbind:
-            try? PDU(.unbindResp, sequenceNumber: sequence).encode(into: &out)
-        case .bindTransmitter, .bindReceiver, .bindTransceiver:
-            if case .bind(let type, _)? = try? decoder.decode(frame).body {
-                try? PDU(.bindResp(type, BindResp(systemID: "relay")), sequenceNumber: sequence).encode(into: &out)
-                if type != .transmitter { plan.bound(context, self) }
-            }
         default:
-            break
+            let answered = BenchSMSC.answerSession(frame, commandID: commandID, sequence: sequence, decoder: decoder, systemID: "relay", into: &out)
+            if answered == .bindReceiver || answered == .bindTransceiver { plan.bound(context, self) }
         }
         if out.readableBytes > 0 { context.write(wrapOutboundOut(out), promise: nil) }
     }

@@ -39,6 +39,46 @@ struct BenchSink: AsyncParsableCommand {
     }
 }
 
+/// What the benchmark SMSCs (`bench sink`, `bench relay`) answer, written straight into the
+/// outgoing buffer.
+enum BenchSMSC {
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    /// submit_sm_resp with an 8-hex-digit message_id: 16 + 9 octets.
+    static func writeSubmitResponse(sequence: UInt32, messageID: UInt32, into out: inout ByteBuffer) {
+        out.writeInteger(UInt32(25))
+        out.writeInteger(CommandID.submitSMResp.rawValue)
+        out.writeInteger(UInt32(0))
+        out.writeInteger(sequence)
+        for shift in stride(from: 28, through: 0, by: -4) {
+            out.writeInteger(hexDigits[Int((messageID >> UInt32(shift)) & 0xF)])
+        }
+        out.writeInteger(UInt8(0))
+    }
+
+    /// Answers enquire_link, unbind and binds. Returns nil for any other command, or what was
+    /// answered (the bind type for binds).
+    @discardableResult
+    static func answerSession(_ frame: ByteBuffer, commandID: UInt32, sequence: UInt32, decoder: PDUDecoder, systemID: String,
+                              into out: inout ByteBuffer) -> CommandID? {
+        switch CommandID(rawValue: commandID) {
+        case .enquireLink:
+            try? PDU(.enquireLinkResp, sequenceNumber: sequence).encode(into: &out)
+            return .enquireLink
+        case .unbind:
+            try? PDU(.unbindResp, sequenceNumber: sequence).encode(into: &out)
+            return .unbind
+        case let command? where [.bindTransmitter, .bindReceiver, .bindTransceiver].contains(command):
+            if case .bind(let type, _)? = try? decoder.decode(frame).body {
+                try? PDU(.bindResp(type, BindResp(systemID: systemID)), sequenceNumber: sequence).encode(into: &out)
+            }
+            return command
+        default:
+            return nil
+        }
+    }
+}
+
 /// Answers a benchmark client from one event loop with as little work as an SMSC can do: it
 /// reads the header only (plus the body of binds, to answer with the right response) and
 /// writes the responses of one read batch in one write, so the client is what gets measured.
@@ -46,7 +86,6 @@ final class SinkHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    private static let hexDigits = Array("0123456789ABCDEF".utf8)
     private var nextMessageID: UInt32 = 0x1000_0000
     private var pending: ByteBuffer?
     private let decoder = PDUDecoder()
@@ -58,26 +97,12 @@ final class SinkHandler: ChannelInboundHandler {
         let sequence = frame.getInteger(at: frame.readerIndex + 12, as: UInt32.self) ?? 0
         switch CommandID(rawValue: commandID) {
         case .submitSM:
-            // submit_sm_resp with an 8-hex-digit message_id: 16 + 9 octets.
             nextMessageID &+= 1
-            out.writeInteger(UInt32(25))
-            out.writeInteger(CommandID.submitSMResp.rawValue)
-            out.writeInteger(UInt32(0))
-            out.writeInteger(sequence)
-            for shift in stride(from: 28, through: 0, by: -4) {
-                out.writeInteger(Self.hexDigits[Int((nextMessageID >> UInt32(shift)) & 0xF)])
-            }
-            out.writeInteger(UInt8(0))
-        case .enquireLink:
-            try? PDU(.enquireLinkResp, sequenceNumber: sequence).encode(into: &out)
-        case .unbind:
-            try? PDU(.unbindResp, sequenceNumber: sequence).encode(into: &out)
-        case .bindTransmitter, .bindReceiver, .bindTransceiver:
-            if case .bind(let type, _)? = try? decoder.decode(frame).body {
-                try? PDU(.bindResp(type, BindResp(systemID: "sink")), sequenceNumber: sequence).encode(into: &out)
-            }
+            BenchSMSC.writeSubmitResponse(sequence: sequence, messageID: nextMessageID, into: &out)
         default:
-            try? PDU(.genericNack, sequenceNumber: sequence, commandStatus: .invalidCommandID).encode(into: &out)
+            if BenchSMSC.answerSession(frame, commandID: commandID, sequence: sequence, decoder: decoder, systemID: "sink", into: &out) == nil {
+                try? PDU(.genericNack, sequenceNumber: sequence, commandStatus: .invalidCommandID).encode(into: &out)
+            }
         }
         pending = out
     }

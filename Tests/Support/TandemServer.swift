@@ -50,7 +50,7 @@ final class TandemServer: @unchecked Sendable {
         process.standardOutput = out
         process.standardError = FileHandle(forWritingAtPath: logFile)
         try process.run()
-        let ready = readLine(from: out, timeout: 30)
+        let ready = readyLine(from: out, timeout: 30).line.split(separator: "\n").first.map(String.init) ?? ""
         guard let portText = ready.split(separator: "=").last, ready.hasPrefix("READY http="),
               let port = Int(portText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
             process.terminate()
@@ -84,17 +84,6 @@ final class TandemServer: @unchecked Sendable {
         let deadline = Date().addingTimeInterval(10)
         while Foundation.kill(process.processIdentifier, 0) == 0, Date() < deadline { usleep(20_000) }
         usleep(50_000)
-    }
-
-    static func readLine(from pipe: Pipe, timeout: TimeInterval) -> String {
-        var text = ""
-        let deadline = Date().addingTimeInterval(timeout)
-        while !text.contains("\n"), Date() < deadline {
-            let chunk = pipe.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        return text.split(separator: "\n").first.map(String.init) ?? text
     }
 
     // MARK: HTTP
