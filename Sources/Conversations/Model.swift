@@ -341,8 +341,12 @@ public struct OutboxEntry: Sendable, Hashable {
     public var body: String
     public var attempts: Int
     public var notBefore: UnixTime
+    /// The provider a retry must go back to (retry-same, or parts already there); nil: any.
+    public var provider: String?
     public init(id: Int64, receiptSid: String, receiptPosition: Int, messageSid: String,
-                participantSid: String, address: String, proxyAddress: String, body: String, attempts: Int, notBefore: UnixTime) {
+                participantSid: String, address: String, proxyAddress: String, body: String, attempts: Int, notBefore: UnixTime,
+                provider: String? = nil) {
+        self.provider = provider
         self.id = id; self.receiptSid = receiptSid; self.receiptPosition = receiptPosition; self.messageSid = messageSid
         self.participantSid = participantSid; self.address = address
         self.proxyAddress = proxyAddress; self.body = body; self.attempts = attempts; self.notBefore = notBefore

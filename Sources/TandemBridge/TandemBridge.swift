@@ -205,8 +205,13 @@ public final class SMSBridge: Sendable {
     }
 
     /// The provider to try next for `destination`: bound, serving the destination, not tried
-    /// yet; the best priority first, weighted at random among equals.
-    func choose(for destination: String, excluding tried: Set<String>) -> SMPPClient? {
+    /// yet; the pinned one first (`pinned`, when bound), then the best priority, weighted at
+    /// random among equals.
+    func choose(for destination: String, excluding tried: Set<String>, pinned: String? = nil) -> SMPPClient? {
+        if let pinned, !tried.contains(pinned), let client = clients.first(where: { $0.configuration.name == pinned }),
+           case .bound = client.connectionState {
+            return client
+        }
         let candidates = zip(providers, clients).filter { provider, client in
             guard !tried.contains(provider.name), provider.serves(destination) else { return false }
             if case .bound = client.connectionState { return true } else { return false }
@@ -221,7 +226,7 @@ public final class SMSBridge: Sendable {
         return top.last?.1
     }
 
-    func retryLater(_ entry: OutboxEntry, _ reason: String) async {
+    func retryLater(_ entry: OutboxEntry, _ reason: String, on provider: String? = nil) async {
         if entry.attempts + 1 >= configuration.maxAttempts {
             logger.warning("message \(entry.messageSid) to \(entry.address): giving up after \(entry.attempts + 1) attempts (\(reason))")
             count("failed")
@@ -231,7 +236,7 @@ public final class SMSBridge: Sendable {
         let delay = min(configuration.retryDelay << min(Int64(entry.attempts), 16), configuration.maxRetryDelay)
         logger.debug("message \(entry.messageSid) to \(entry.address): \(reason); retrying in \(delay) s")
         count("retried")
-        try? await store.rescheduleDelivery(entry, delay: delay)
+        try? await store.rescheduleDelivery(entry, delay: delay, provider: provider)
     }
 
     func deliver(_ entry: OutboxEntry) async {
@@ -259,7 +264,7 @@ public final class SMSBridge: Sendable {
         // Every part of a message goes through one provider; a provider that cannot take the
         // first part hands the whole message to the next one.
         var tried: Set<String> = []
-        while let client = choose(for: entry.address, excluding: tried) {
+        while let client = choose(for: entry.address, excluding: tried, pinned: tried.isEmpty ? entry.provider : nil) {
             tried.insert(client.configuration.name)
             var submitted: [SubmittedPart] = []
             do {
@@ -271,7 +276,7 @@ public final class SMSBridge: Sendable {
                 let action = DeliveryAction(error)
                 if !submitted.isEmpty, action != .final {
                     // Some parts are with this SMSC already: moving would split the message.
-                    await retryLater(entry, "\(error) after \(submitted.count) of \(parts.count) parts")
+                    await retryLater(entry, "\(error) after \(submitted.count) of \(parts.count) parts", on: client.configuration.name)
                     return
                 }
                 switch action {
@@ -280,7 +285,7 @@ public final class SMSBridge: Sendable {
                     count("failover")
                     continue
                 case .retrySame:
-                    await retryLater(entry, "\(error)")
+                    await retryLater(entry, "\(error)", on: client.configuration.name)
                 case .final:
                     logger.warning("message \(entry.messageSid) to \(entry.address) refused: \(error)")
                     count("failed")

@@ -188,6 +188,11 @@ public final class ConversationStore: Sendable {
                 PRIMARY KEY (provider, id_key)) WITHOUT ROWID;
             """)
         }
+        migrator.registerMigration("v4 pinned provider") { db in
+            // A delivery to retry on the provider that asked for it (retry-same), or that holds
+            // some of its parts already.
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN provider TEXT")
+        }
         return migrator
     }
 

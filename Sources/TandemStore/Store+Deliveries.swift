@@ -83,11 +83,13 @@ extension ConversationStore {
         }
     }
 
-    /// The delivery could not be handed over now: try again after `delay` seconds.
-    public func rescheduleDelivery(_ entry: OutboxEntry, delay: Int64) async throws(ConversationsError) {
+    /// The delivery could not be handed over now: try again after `delay` seconds, on
+    /// `provider` when given (nil leaves the choice free).
+    public func rescheduleDelivery(_ entry: OutboxEntry, delay: Int64, provider: String? = nil) async throws(ConversationsError) {
         let now = clock()
         try await write(isAppend: true) { db in
-            try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, not_before = ? WHERE id = ?", arguments: [now + delay, entry.id])
+            try db.execute(sql: "UPDATE outbox SET attempts = attempts + 1, not_before = ?, provider = ? WHERE id = ?",
+                           arguments: [now + delay, provider, entry.id])
         }
     }
 

@@ -75,6 +75,24 @@ import Testing
         #expect(messages.allSatisfy { (($0["delivery"] as? [String: Any])?["sent"] as? String) == "all" })
     }
 
+    @Test func aRetrySameStatusBringsTheMessageBackToTheSameSMSC() async throws {
+        let pool = try await start()
+        defer { pool.server.stop(); pool.first.stop(); pool.second.stop() }
+        // The preferred SMSC fails over once (ESME_RSYSERR); the second answers ESME_RX_T_APPN
+        // once: "ask me again", not "ask someone else". The retry must go back to the second,
+        // although a free choice would now pick the preferred one.
+        _ = try await pool.first.control("POST", "/inject", ["command_status": 0x08, "count": 1])
+        _ = try await pool.second.control("POST", "/inject", ["command_status": 0x64, "count": 1])
+        let conversation = try await conversationWithOneSMSParticipant(pool.server)
+        let created = try await pool.server.request("POST", "/v1/Conversations/\(conversation)/Messages", form: form([("Body", "same again")]))
+        #expect(created.status == 201)
+        let accepted = try await eventually(timeout: .seconds(20)) { try await self.texts(pool.second.submitted()) == ["same again"] }
+        #expect(accepted, "the retry did not come back to the second SMSC; log:\n\(pool.server.log.suffix(2000))")
+        #expect(texts(try await pool.second.submitted(), accepted: false) == ["same again"])
+        #expect(texts(try await pool.first.submitted()).isEmpty, "the retry went to the preferred SMSC instead of the one that asked")
+        #expect(texts(try await pool.first.submitted(), accepted: false) == ["same again"])
+    }
+
     @Test func anSMSCKilledMidWindowLosesNothingAndTheOtherTakesTheRestOnce() async throws {
         let pool = try await start()
         defer { pool.server.stop(); pool.second.stop() }
