@@ -123,6 +123,16 @@ extension ConversationStore {
         }
     }
 
+    /// Forgets receipts that never found their submission (older than `age` seconds).
+    @discardableResult
+    public func purgeEarlyReceipts(olderThan age: Int64) async throws(ConversationsError) -> Int {
+        let cutoff = clock() - age
+        return try await write(isAppend: true) { db in
+            try db.execute(sql: "DELETE FROM early_receipts WHERE received < ?", arguments: [cutoff])
+            return db.changesCount
+        }
+    }
+
     static func applyReceipt(_ db: Database, provider: String, keys: [String], status: DeliveryStatus, errorCode: Int, now: UnixTime) throws -> Bool {
         guard let key = try keys.first(where: { key in
             try Row.fetchOne(db, sql: "SELECT 1 FROM delivery_parts WHERE provider = ? AND id_key = ?", arguments: [provider, key]) != nil

@@ -145,9 +145,11 @@ struct Serve: AsyncParsableCommand {
         var bridge: SMSBridge?
         if let providers = file?.smpp?.providers, !providers.isEmpty {
             let pool = providers.map { p in
-                SMSProvider(bind: SMPPBindConfiguration(name: p.name, host: p.host, port: p.port, systemID: p.systemId, password: p.password,
-                                                        systemType: p.systemType ?? "", windowSize: p.window ?? 10, rateLimit: p.rate),
-                            priority: p.priority ?? 1, weight: p.weight ?? 1, prefixes: p.prefixes ?? [])
+                var bind = SMPPBindConfiguration(name: p.name, host: p.host, port: p.port, systemID: p.systemId, password: p.password,
+                                                 systemType: p.systemType ?? "", windowSize: p.window ?? 10, rateLimit: p.rate)
+                // Throttled answers the client absorbs (slowing down) before the pool fails over.
+                if let retries = p.throttleRetries { bind.maxThrottleRetries = retries }
+                return SMSProvider(bind: bind, priority: p.priority ?? 1, weight: p.weight ?? 1, prefixes: p.prefixes ?? [])
             }
             let binds = pool.map(\.bind)
             let candidate = SMSBridge(store: store, configuration: SMSBridgeConfiguration(
@@ -174,9 +176,20 @@ struct Serve: AsyncParsableCommand {
                 group.addTask { await bridge.run() }
             }
             group.addTask {
-                // The conversation timers: active → inactive → closed when due.
+                // The conversation timers: active → inactive → closed when due. Once an hour, parts
+                // of long MO that never completed (a day old) and carrier receipts that never
+                // matched a submission (a week old) are forgotten.
+                var tick = 0
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(1))
+                    tick += 1
+                    if tick % 3600 == 0 {
+                        let parts = (try? await store.purgeStaleSegments(olderThan: 86_400)) ?? 0
+                        let receipts = (try? await store.purgeEarlyReceipts(olderThan: 7 * 86_400)) ?? 0
+                        if parts + receipts > 0 {
+                            timerLogger.notice("purged \(parts) stale parts of long inbound messages and \(receipts) unmatched receipts")
+                        }
+                    }
                     do {
                         for change in try await store.fireTimers() {
                             timerLogger.info("conversation \(change.sid) is now \(change.state.rawValue) (timer)")

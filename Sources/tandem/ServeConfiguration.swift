@@ -24,6 +24,7 @@ struct ServeConfigurationFile: Decodable {
         var name: String; var host: String; var port: Int; var systemId: String; var password: String
         var systemType: String?; var window: Int?; var rate: Double?
         var priority: Int?; var weight: Int?; var prefixes: [String]?
+        var throttleRetries: Int?
     }
     struct SMPPSection: Decodable { var providers: [Provider]?; var rejectUnrouted: Bool? }
     var http: HTTP?
@@ -39,7 +40,7 @@ struct ServeConfigurationFile: Decodable {
         "smpp": ["providers", "rejectUnrouted"],
     ]
     static let providerKeys: Set<String> = ["name", "host", "port", "systemId", "password", "systemType", "window", "rate",
-                                            "priority", "weight", "prefixes"]
+                                            "priority", "weight", "prefixes", "throttleRetries"]
 
     /// Reads and checks the file: unknown keys are errors (a typo must not be silently ignored).
     static func load(path: String) throws -> ServeConfigurationFile {

@@ -66,3 +66,18 @@ import Testing
         #expect(try await status(f, a, m) == .failed)
     }
 }
+
+@Suite struct PurgeTests {
+    @Test func unmatchedReceiptsAndStalePartsAreForgottenOnlyWhenOld() async throws {
+        let f = try StoreFixture()
+        #expect(try await f.store.applyCarrierReceipt(provider: "p", keys: ["t:lost"], status: .delivered, errorCode: 0) == false)
+        let part = InboundSMS(source: "+15550001001", destination: "+15559990001", dataCoding: 0, payload: Array("a".utf8),
+                              part: .init(scheme: 0, reference: 9, total: 2, sequence: 1))
+        _ = try await f.store.receiveInbound(part, rejectUnrouted: false) { bytes, _ in String(decoding: bytes, as: UTF8.self) }
+        #expect(try await f.store.purgeEarlyReceipts(olderThan: 60) == 0)
+        #expect(try await f.store.purgeStaleSegments(olderThan: 60) == 0)
+        f.advance(61)
+        #expect(try await f.store.purgeEarlyReceipts(olderThan: 60) == 1)
+        #expect(try await f.store.purgeStaleSegments(olderThan: 60) == 1)
+    }
+}
