@@ -343,10 +343,13 @@ public struct OutboxEntry: Sendable, Hashable {
     public var notBefore: UnixTime
     /// The provider a retry must go back to (retry-same, or parts already there); nil: any.
     public var provider: String?
+    /// Leading parts of a long message that `provider` already accepted (recorded).
+    public var partsDone: Int
     public init(id: Int64, receiptSid: String, receiptPosition: Int, messageSid: String,
                 participantSid: String, address: String, proxyAddress: String, body: String, attempts: Int, notBefore: UnixTime,
-                provider: String? = nil) {
+                provider: String? = nil, partsDone: Int = 0) {
         self.provider = provider
+        self.partsDone = partsDone
         self.id = id; self.receiptSid = receiptSid; self.receiptPosition = receiptPosition; self.messageSid = messageSid
         self.participantSid = participantSid; self.address = address
         self.proxyAddress = proxyAddress; self.body = body; self.attempts = attempts; self.notBefore = notBefore

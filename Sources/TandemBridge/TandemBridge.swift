@@ -262,21 +262,40 @@ public final class SMSBridge: Sendable {
             return
         }
         // Every part of a message goes through one provider; a provider that cannot take the
-        // first part hands the whole message to the next one.
+        // first part hands the whole message to the next one. Parts a provider already accepted
+        // are not sent again: the rest goes to that provider, and only to it.
+        let remaining = parts.dropFirst(entry.partsDone)
+        if entry.partsDone > 0 {
+            guard let pinned = entry.provider, let client = clients.first(where: { $0.configuration.name == pinned }),
+                  case .bound = client.connectionState else {
+                await retryLater(entry, "waiting for \(entry.provider ?? "?") to send parts \(entry.partsDone + 1)… of \(parts.count)",
+                                 on: entry.provider)
+                return
+            }
+        }
         var tried: Set<String> = []
         while let client = choose(for: entry.address, excluding: tried, pinned: tried.isEmpty ? entry.provider : nil) {
+            if entry.partsDone > 0, client.configuration.name != entry.provider { break }
             tried.insert(client.configuration.name)
             var submitted: [SubmittedPart] = []
             do {
-                for part in parts {
+                for part in remaining {
                     let response = try await client.submit(part)
                     submitted.append(SubmittedPart(idKeys: MessageIDMatching.keys(forSubmitResponseID: response.messageID)))
                 }
             } catch {
                 let action = DeliveryAction(error)
-                if !submitted.isEmpty, action != .final {
-                    // Some parts are with this SMSC already: moving would split the message.
-                    await retryLater(entry, "\(error) after \(submitted.count) of \(parts.count) parts", on: client.configuration.name)
+                if !submitted.isEmpty || entry.partsDone > 0, action != .final {
+                    // Some parts are with this SMSC: the rest must follow them there, later.
+                    let delay = min(configuration.retryDelay << min(Int64(entry.attempts), 16), configuration.maxRetryDelay)
+                    count("retried")
+                    if submitted.isEmpty {
+                        await retryLater(entry, "\(error) with \(entry.partsDone) of \(parts.count) parts sent", on: client.configuration.name)
+                    } else {
+                        try? await store.recordPartialSubmission(
+                            RecordedSubmission(entry: entry, provider: client.configuration.name, parts: submitted, totalParts: parts.count),
+                            delay: delay)
+                    }
                     return
                 }
                 switch action {
@@ -293,7 +312,7 @@ public final class SMSBridge: Sendable {
                 }
                 return
             }
-            await record(entry, client: client, parts: submitted)
+            await record(entry, client: client, parts: submitted, totalParts: parts.count)
             return
         }
         count("no-provider")
@@ -303,11 +322,12 @@ public final class SMSBridge: Sendable {
     /// Records an accepted delivery; a store that fails is asked again (1, 2, 4, … 32 s) rather
     /// than sending the message again. Only if it keeps failing does the row stay in the outbox,
     /// to be sent again later (a duplicate).
-    func record(_ entry: OutboxEntry, client: SMPPClient, parts submitted: [SubmittedPart]) async {
+    func record(_ entry: OutboxEntry, client: SMPPClient, parts submitted: [SubmittedPart], totalParts: Int) async {
         var delay = 1
         while true {
             do {
-                try await recorder.record(RecordedSubmission(entry: entry, provider: client.configuration.name, parts: submitted))
+                try await recorder.record(RecordedSubmission(entry: entry, provider: client.configuration.name, parts: submitted,
+                                                             totalParts: totalParts))
                 count("sent")
                 return
             } catch {

@@ -193,6 +193,10 @@ public final class ConversationStore: Sendable {
             // some of its parts already.
             try db.execute(sql: "ALTER TABLE outbox ADD COLUMN provider TEXT")
         }
+        migrator.registerMigration("v5 parts done") { db in
+            // Parts of a long message the pinned provider already accepted: a retry sends the rest.
+            try db.execute(sql: "ALTER TABLE outbox ADD COLUMN parts_done INTEGER NOT NULL DEFAULT 0")
+        }
         return migrator
     }
 

@@ -20,7 +20,7 @@ enum Columns {
     static let receipt = """
         sid, message_sid, participant_sid, channel_message_sid, status, error_code, date_created, date_updated
         """
-    static let outbox = "id, receipt_sid, receipt_position, message_sid, participant_sid, address, proxy_address, body, attempts, not_before, provider"
+    static let outbox = "id, receipt_sid, receipt_position, message_sid, participant_sid, address, proxy_address, body, attempts, not_before, provider, parts_done"
     static let user = "sid, service_sid, identity, friendly_name, attributes, role_sid, date_created, date_updated"
     static let role = "sid, service_sid, friendly_name, type, permissions, is_default, date_created, date_updated"
     static let address = "sid, type, address, friendly_name, auto_creation, address_country, date_created, date_updated"
@@ -151,6 +151,7 @@ extension OutboxEntry {
     /// From a row of `Columns.outbox` (the dispatcher reads many: by position).
     init(row: Row) {
         self.init(id: row[0], receiptSid: row[1], receiptPosition: row[2], messageSid: row[3], participantSid: row[4],
-                  address: row[5], proxyAddress: row[6], body: row[7], attempts: row[8], notBefore: row[9], provider: row[10])
+                  address: row[5], proxyAddress: row[6], body: row[7], attempts: row[8], notBefore: row[9], provider: row[10],
+                  partsDone: row[11])
     }
 }

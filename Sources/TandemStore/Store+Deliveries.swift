@@ -6,9 +6,13 @@ import Logging
 public struct RecordedSubmission: Sendable {
     public var entry: OutboxEntry
     public var provider: String
+    /// The parts accepted now, following the `entry.partsDone` accepted before.
     public var parts: [SubmittedPart]
-    public init(entry: OutboxEntry, provider: String, parts: [SubmittedPart]) {
+    /// How many parts the message has in all.
+    public var totalParts: Int
+    public init(entry: OutboxEntry, provider: String, parts: [SubmittedPart], totalParts: Int? = nil) {
         self.entry = entry; self.provider = provider; self.parts = parts
+        self.totalParts = totalParts ?? entry.partsDone + parts.count
     }
 }
 
@@ -52,15 +56,7 @@ extension ConversationStore {
 
     static func record(_ db: Database, _ submission: RecordedSubmission, channelMessage: String, now: UnixTime) throws {
         let entry = submission.entry, provider = submission.provider, parts = submission.parts
-        for (index, part) in parts.enumerated() {
-            for key in part.idKeys {
-                try RawStatement(db, """
-                    INSERT OR REPLACE INTO delivery_parts(provider, id_key, message_sid, receipt_position, part, parts, status, submitted)
-                    VALUES (?, ?, ?, ?, ?, ?, 'sent', ?)
-                    """).run([.text(provider), .text(key), .text(entry.messageSid), .int(Int64(entry.receiptPosition)),
-                              .int(Int64(index + 1)), .int(Int64(parts.count)), .int(now)])
-            }
-        }
+        try insertParts(db, submission, now: now)
         try RawStatement(db, """
             UPDATE delivery_receipts SET status = 'sent', channel_message_sid = ?, provider = ?, date_updated = ?
             WHERE message_sid = ? AND position = ? AND status = 'queued'
@@ -80,6 +76,32 @@ extension ConversationStore {
                     break
                 }
             }
+        }
+    }
+
+    static func insertParts(_ db: Database, _ submission: RecordedSubmission, now: UnixTime) throws {
+        let entry = submission.entry
+        for (index, part) in submission.parts.enumerated() {
+            for key in part.idKeys {
+                try RawStatement(db, """
+                    INSERT OR REPLACE INTO delivery_parts(provider, id_key, message_sid, receipt_position, part, parts, status, submitted)
+                    VALUES (?, ?, ?, ?, ?, ?, 'sent', ?)
+                    """).run([.text(submission.provider), .text(key), .text(entry.messageSid), .int(Int64(entry.receiptPosition)),
+                              .int(Int64(entry.partsDone + index + 1)), .int(Int64(submission.totalParts)), .int(now)])
+            }
+        }
+    }
+
+    /// Some parts of a long message were accepted before a failure: they are recorded (their
+    /// receipts will match), and the row waits `delay` seconds to send the rest through the
+    /// same provider.
+    public func recordPartialSubmission(_ submission: RecordedSubmission, delay: Int64) async throws(ConversationsError) {
+        let now = clock()
+        try await write(isAppend: true) { db in
+            try Self.insertParts(db, submission, now: now)
+            try db.execute(sql: """
+                UPDATE outbox SET parts_done = ?, provider = ?, attempts = attempts + 1, not_before = ? WHERE id = ?
+                """, arguments: [submission.entry.partsDone + submission.parts.count, submission.provider, now + delay, submission.entry.id])
         }
     }
 

@@ -81,3 +81,28 @@ import Testing
         #expect(try await f.store.purgeStaleSegments(olderThan: 60) == 1)
     }
 }
+
+@Suite struct PartialSubmissionTests {
+    @Test func partsAcceptedBeforeAFailureAreKeptAndTheRestCompletesTheMessage() async throws {
+        let f = try StoreFixture()
+        let a = try await f.conversation()
+        _ = try await f.sms(a, "+15550003001", "+15559990001")
+        let m = try await f.store.appendMessage(service: f.service, conversation: a.sid, MessageDraft(body: "three parts"))
+        let row = try #require(try await f.store.outbox(message: m.sid).first)
+        // Part 1 of 3 accepted by "p", then a failure.
+        try await f.store.recordPartialSubmission(RecordedSubmission(entry: row, provider: "p", parts: [SubmittedPart(idKeys: ["t:p1"])],
+                                                                     totalParts: 3), delay: 0)
+        let retry = try #require(try await f.store.outbox(message: m.sid).first)
+        #expect(retry.partsDone == 1 && retry.provider == "p" && retry.attempts == 1)
+        // The retry sends parts 2 and 3 only.
+        try await f.store.recordSubmission(retry, provider: "p", parts: [SubmittedPart(idKeys: ["t:p2"]), SubmittedPart(idKeys: ["t:p3"])])
+        #expect(try await f.store.outbox(message: m.sid).isEmpty)
+        for key in ["t:p1", "t:p2"] {
+            #expect(try await f.store.applyCarrierReceipt(provider: "p", keys: [key], status: .delivered, errorCode: 0))
+        }
+        let receipt = { try await f.store.receipts(service: f.service, conversation: a.sid, message: m.sid, PageRequest()).items.first?.status }
+        #expect(try await receipt() == .sent, "two of three parts delivered is not delivered")
+        #expect(try await f.store.applyCarrierReceipt(provider: "p", keys: ["t:p3"], status: .delivered, errorCode: 0))
+        #expect(try await receipt() == .delivered)
+    }
+}
