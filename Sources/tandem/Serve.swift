@@ -163,6 +163,15 @@ struct Serve: AsyncParsableCommand {
         let api = ConversationsAPI(store: store, credentials: APICredentials(accountSid: account, authToken: token, apiKeys: keys), baseURL: base)
         logger.notice("tandem \(TandemHTTP.version) serving http://\(host):\(port) (public \(base)), database \(databasePath), durability \(durability.rawValue), default service \(store.defaultServiceSid)")
 
+        // For test harnesses: stop when the process that started us is gone.
+        if environment["TANDEM_EXIT_WITH_PARENT"] == "1" {
+            let parent = getppid()
+            Task.detached {
+                while getppid() == parent { try? await Task.sleep(for: .seconds(1)) }
+                Foundation.exit(0)
+            }
+        }
+
         let timerLogger = logger, appLogger = logger, listenPort = port
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {

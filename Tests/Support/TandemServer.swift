@@ -43,6 +43,8 @@ final class TandemServer: @unchecked Sendable {
         process.arguments = arguments + extra
         var environment = ProcessInfo.processInfo.environment
         for key in ["TANDEM_ACCOUNT_SID", "TANDEM_AUTH_TOKEN", "TANDEM_API_KEYS"] { environment[key] = nil }
+        // A server a suite shares (never stopped explicitly) ends with the test process.
+        environment["TANDEM_EXIT_WITH_PARENT"] = "1"
         process.environment = environment
         let out = Pipe()
         let logFile = database + ".log"
