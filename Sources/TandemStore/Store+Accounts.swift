@@ -300,14 +300,6 @@ extension ConversationStore {
         try await read { db in try Self.addressConfiguration(db, id) }
     }
 
-    /// The configuration of one of our numbers for inbound traffic of `type` (the bridge's lookup).
-    public func addressConfiguration(type: String, address: String) async throws(ConversationsError) -> AddressConfiguration? {
-        try await read { db in
-            try Row.fetchOne(db.cachedStatement(sql: "SELECT \(Columns.address) FROM address_configurations WHERE type = ? AND address = ?"),
-                             arguments: [type, address]).map(AddressConfiguration.init(row:))
-        }
-    }
-
     public func updateAddressConfiguration(_ id: String, _ draft: AddressConfigurationDraft) async throws(ConversationsError) -> AddressConfiguration {
         let now = clock()
         return try await write { db in

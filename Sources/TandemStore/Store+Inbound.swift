@@ -70,14 +70,7 @@ extension ConversationStore {
                 let key = sms.source + "\u{0}" + sms.destination
                 var target = cache.bindings[key]
                 if target == nil {
-                    let lookup = try RawStatement(db, """
-                        SELECT service_sid, conversation_sid FROM participants WHERE address = ? AND proxy_address = ? AND binding_open = 1
-                        ORDER BY rowid LIMIT 1
-                        """)
-                    lookup.bind(1, sms.source)
-                    lookup.bind(2, sms.destination)
-                    if try lookup.step() { target = (lookup.text(0)!, lookup.text(1)!) }
-                    lookup.reset()
+                    target = try Self.openBinding(db, address: sms.source, proxyAddress: sms.destination)
                     if let target { cache.bindings[key] = target }
                 }
                 guard let (service, conversation) = target else { return nil }
@@ -127,11 +120,7 @@ extension ConversationStore {
                 }
 
                 // 2. An open binding.
-                if let row = try Row.fetchOne(db, sql: """
-                    SELECT conversation_sid, service_sid FROM participants WHERE address = ? AND proxy_address = ? AND binding_open = 1
-                    ORDER BY rowid LIMIT 1
-                    """, arguments: [sms.source, sms.destination]) {
-                    let conversation: String = row["conversation_sid"], service: String = row["service_sid"]
+                if let (service, conversation) = try Self.openBinding(db, address: sms.source, proxyAddress: sms.destination) {
                     try cache.flush(db, clear: true)
                     let message = try Self.appendMessage(db, service: service, conversation: conversation,
                                                          MessageDraft(author: sms.source, body: text), now: now, cache: cache, inbound: true)
@@ -176,6 +165,19 @@ extension ConversationStore {
             logger.error("store write failed: \(error)")
             throw ConversationsError.storeFailed
         }
+    }
+
+    /// The open conversation (in any service, the oldest binding first) an inbound message from
+    /// `address` to our `proxyAddress` belongs to.
+    static func openBinding(_ db: Database, address: String, proxyAddress: String) throws -> (service: String, conversation: String)? {
+        let lookup = try RawStatement(db, """
+            SELECT service_sid, conversation_sid FROM participants WHERE address = ? AND proxy_address = ? AND binding_open = 1
+            ORDER BY rowid LIMIT 1
+            """)
+        lookup.bind(1, address)
+        lookup.bind(2, proxyAddress)
+        defer { lookup.reset() }
+        return try lookup.step() ? (lookup.text(0)!, lookup.text(1)!) : nil
     }
 
     /// Forgets parts of long messages whose other parts never came (older than `age` seconds).

@@ -36,18 +36,7 @@ struct BenchRelay: AsyncParsableCommand {
 
     func run() async throws {
         let plan = RelayPlan(count: count, window: window, mo: try Self.moTemplate(from: from, to: to))
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMPPFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(RelayHandler(plan: plan))
-                }
-            }
-            .bind(host: host, port: port)
-            .get()
+        let channel = try await BenchSMSC.listen(host: host, port: port) { RelayHandler(plan: plan) }
         signal(SIGUSR1, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGUSR1)
         let loop = channel.eventLoop

@@ -22,18 +22,7 @@ struct BenchSink: AsyncParsableCommand {
     var port = 2775
 
     func run() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let channel = try await ServerBootstrap(group: group)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMPPFrameDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(SinkHandler())
-                }
-            }
-            .bind(host: host, port: port)
-            .get()
+        let channel = try await BenchSMSC.listen(host: host, port: port) { SinkHandler() }
         writeLine("READY sink=\(channel.localAddress?.port ?? port)")
         try await channel.closeFuture.get()
     }
@@ -43,6 +32,22 @@ struct BenchSink: AsyncParsableCommand {
 /// outgoing buffer.
 enum BenchSMSC {
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
+    /// Listens on one event loop; each connection gets SMPP framing and a `makeHandler()`.
+    static func listen(host: String, port: Int,
+                       makeHandler: @escaping @Sendable () -> some ChannelInboundHandler) async throws -> any Channel {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup(numberOfThreads: 1))
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(SMPPFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(makeHandler())
+                }
+            }
+            .bind(host: host, port: port)
+            .get()
+    }
 
     /// submit_sm_resp with an 8-hex-digit message_id: 16 + 9 octets.
     static func writeSubmitResponse(sequence: UInt32, messageID: UInt32, into out: inout ByteBuffer) {

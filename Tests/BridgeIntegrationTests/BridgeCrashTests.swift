@@ -49,14 +49,7 @@ import Testing
             try await queue.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM outbox") } == 0
         }
         #expect(drained, "the outbox never emptied after restart; log:\n\(restarted.log.suffix(2000))")
-        let atSMSC = try await smsc.submitted().filter { $0["message_id"] is String }.compactMap { submit -> String? in
-            let hex = submit["short_message_hex"] as? String ?? ""
-            let bytes = stride(from: 0, to: hex.count, by: 2).compactMap { i -> UInt8? in
-                let start = hex.index(hex.startIndex, offsetBy: i)
-                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
-            }
-            return String(decoding: bytes, as: UTF8.self)
-        }
+        let atSMSC = submittedTexts(try await smsc.submitted())
         let counts = Dictionary(atSMSC.map { ($0, 1) }, uniquingKeysWith: +)
         let missing = bodies.filter { counts[$0] == nil }
         #expect(missing.isEmpty, "\(missing.count) accepted messages never reached the SMSC, e.g. \(missing.prefix(5))")

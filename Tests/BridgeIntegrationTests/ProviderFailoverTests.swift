@@ -40,16 +40,7 @@ import Testing
         return conversation
     }
 
-    func texts(_ submits: [[String: Any]], accepted: Bool = true) -> [String] {
-        submits.filter { ($0["message_id"] is String) == accepted }.compactMap { submit in
-            let hex = submit["short_message_hex"] as? String ?? ""
-            let bytes = stride(from: 0, to: hex.count, by: 2).compactMap { i -> UInt8? in
-                let start = hex.index(hex.startIndex, offsetBy: i)
-                return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
-            }
-            return String(decoding: bytes, as: UTF8.self)
-        }
-    }
+    func texts(_ submits: [[String: Any]], accepted: Bool = true) -> [String] { submittedTexts(submits, accepted: accepted) }
 
     @Test func aFailOverStatusSendsEveryMessageToTheNextSMSCExactlyOnce() async throws {
         let pool = try await start()

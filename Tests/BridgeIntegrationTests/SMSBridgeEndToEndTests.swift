@@ -132,18 +132,13 @@ import Testing
             let relayed = try await eventually(timeout: .seconds(10)) {
                 parts = try await s.smsc.submitted().filter { $0["destination_addr"] as? String == to.address }
                 // Every part named by the UDH's total (octet 4 of the short message).
-                guard let hex = parts.first?["short_message_hex"] as? String, hex.count >= 10,
-                      let total = Int(hex.dropFirst(8).prefix(2), radix: 16) else { return false }
-                return parts.count >= total
+                guard let udh = parts.first?.shortMessage, udh.count > 4 else { return false }
+                return parts.count >= Int(udh[4])
             }
             #expect(relayed, "the text was not relayed; log:\n\(s.server.log.suffix(2000))")
             #expect(parts.allSatisfy { $0["source_addr"] as? String == to.proxy && $0["data_coding"] as? Int == 8 })
             let payload = parts.flatMap { part -> [UInt8] in
-                let hex = part["short_message_hex"] as? String ?? ""
-                let raw = stride(from: 0, to: hex.count, by: 2).compactMap { i -> UInt8? in
-                    let start = hex.index(hex.startIndex, offsetBy: i)
-                    return UInt8(hex[start..<hex.index(start, offsetBy: 2)], radix: 16)
-                }
+                let raw = part.shortMessage
                 return Array(raw.dropFirst(Int(raw.first ?? 0) + 1))  // strip the UDH
             }
             let received = String(decoding: stride(from: 0, to: payload.count - 1, by: 2).map { UInt16(payload[$0]) << 8 | UInt16(payload[$0 + 1]) },

@@ -260,3 +260,17 @@ func readyLine(from pipe: Pipe, timeout: TimeInterval) -> (line: String, ports: 
     }
     return (line, ports)
 }
+
+/// Reading the simulator's `/submitted` records.
+extension Dictionary where Key == String, Value == Any {
+    /// The record's short_message octets (UDH included).
+    var shortMessage: [UInt8] { [UInt8](smppHex: self["short_message_hex"] as? String ?? "") ?? [] }
+
+    /// Whether the simulator accepted it (it gave a message_id).
+    var wasAccepted: Bool { self["message_id"] is String }
+}
+
+/// The texts of submits (ASCII/GSM 7-bit unpacked, no UDH), accepted or refused ones.
+func submittedTexts(_ records: [[String: Any]], accepted: Bool = true) -> [String] {
+    records.filter { $0.wasAccepted == accepted }.map { String(decoding: $0.shortMessage, as: UTF8.self) }
+}
