@@ -60,7 +60,13 @@ let package = Package(
         ),
         .target(
             name: "SIP",
-            dependencies: ["COSIP2", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: [
+                "COSIP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings
         ),
         .target(name: "Conversations", swiftSettings: swiftSettings),
@@ -137,7 +143,10 @@ let package = Package(
         ),
         // Runs the built `tandem` binary; no module dependency so it stays a black-box test.
         .testTarget(name: "TandemCLITests", swiftSettings: swiftSettings),
-        .testTarget(name: "SIPTests", dependencies: ["SIP"], swiftSettings: swiftSettings),
+        .testTarget(name: "SIPTests", dependencies: ["SIP", .product(name: "NIOCore", package: "swift-nio")],
+                    swiftSettings: swiftSettings),
+        // `tandem call` / `tandem sip listen` against Kamailio, sipp and baresip (scripts/sip).
+        .testTarget(name: "SIPIntegrationTests", dependencies: ["TandemTestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "ConversationsTests", dependencies: ["Conversations"], swiftSettings: swiftSettings),
         // Runs the built `tandem serve` and drives it over HTTP, with the official twilio client too.
         .testTarget(

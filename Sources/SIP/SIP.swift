@@ -2,9 +2,10 @@
 // transaction layer), with SwiftNIO transports, digest authentication, dialogs, the call state
 // machine and RFC 3725 third-party call control.
 //
-// Contract at this stage: only the osip2 parser bootstrap exists, so the build proves that the
-// system library links. The transaction layer, transports and call model arrive with the SIP
-// issue; nothing here pretends to place calls.
+// Layers, bottom up: `SIPDatagramGuard` / `SIPStreamFraming` (bytes, before osip2 sees them),
+// `SIPMessage` / `SIPURI` (values read out of osip2's parser), `SIPEndpoint` (NIO transports and
+// osip2's transactions on one event loop, with Tandem's own transaction index), and
+// `SIPUserAgent` (calls: `OutboundLeg`, `ThirdPartyCall`, inbound routing).
 
 internal import COSIP2
 
@@ -24,7 +25,7 @@ public enum SIPParser {
     }
 
     /// Parses `text` with osip2 and returns the request method or the response status code,
-    /// or `nil` when osip2 rejects the message. A probe of the osip2 link, not the SIP API.
+    /// or `nil` when osip2 rejects the message. A probe of the osip2 link; use `SIPMessage`.
     public static func firstLineSummary(of text: String) -> String? {
         ensureInitialised()
         var message: UnsafeMutablePointer<osip_message_t>?

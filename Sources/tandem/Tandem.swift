@@ -5,6 +5,6 @@ struct Tandem: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tandem",
         abstract: "A self-hosted SIP/SMPP telecom bridge.",
-        subcommands: [Serve.self, Decode.self, SMPPCommand.self, Bench.self]
+        subcommands: [Serve.self, Decode.self, SMPPCommand.self, CallCommand.self, SIPCommand.self, Bench.self]
     )
 }

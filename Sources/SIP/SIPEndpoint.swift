@@ -1,0 +1,816 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+internal import COSIP2
+
+/// What a client transaction reports to its transaction user (RFC 3261 §17.1).
+public enum SIPClientEvent: Sendable {
+    case provisional(SIPMessage)
+    case final(SIPMessage)
+    /// Timer B or F fired: no final response (RFC 3261 §17.1.1.2, §17.1.2.2).
+    case timeout
+    /// The message could not be sent (TCP connect refused, write failed).
+    case transportError(String)
+}
+
+/// Settings of one SIP endpoint (one listening address, one osip2 instance).
+public struct SIPEndpointConfiguration: Sendable {
+    /// Address to listen on; port 0 picks a free one (the same for UDP and TCP).
+    public var listenHost: String
+    public var listenPort: Int
+    public var listenUDP: Bool
+    public var listenTCP: Bool
+    /// Host written into Via and Contact; defaults to the listening host.
+    public var advertisedHost: String?
+    /// Size and header-line limits applied before osip2 parses anything.
+    public var datagramGuard: SIPDatagramGuard
+    /// The value of User-Agent / Server.
+    public var product: String
+    /// How long finished transactions are kept to absorb retransmissions; see
+    /// `SIPTransactionRetention`.
+    public var retention: SIPTransactionRetention
+
+    public init(listenHost: String = "127.0.0.1", listenPort: Int = 0, listenUDP: Bool = true, listenTCP: Bool = true,
+                advertisedHost: String? = nil, datagramGuard: SIPDatagramGuard = SIPDatagramGuard(),
+                product: String = "Tandem", retention: SIPTransactionRetention = .rfc3261) {
+        self.listenHost = listenHost
+        self.listenPort = listenPort
+        self.listenUDP = listenUDP
+        self.listenTCP = listenTCP
+        self.advertisedHost = advertisedHost
+        self.datagramGuard = datagramGuard
+        self.product = product
+        self.retention = retention
+    }
+}
+
+/// A request that reached the transaction user through a new server transaction.
+///
+/// Respond exactly once with a final response (provisional ones before it as needed). The
+/// transaction (osip2 IST or NIST) retransmits the final response over UDP and absorbs
+/// retransmitted requests; a 2xx to INVITE is retransmitted by the TU (RFC 3261 §13.3.1.4).
+public final class SIPServerTransaction: @unchecked Sendable {
+    public let request: SIPMessage
+    public let source: SIPDestination
+    let context: TransactionContext
+    unowned let endpoint: SIPEndpoint
+    /// The To tag this side puts on responses (fixed per transaction).
+    public let localTag: String
+    public private(set) var finalStatus: Int?
+
+    init(request: SIPMessage, source: SIPDestination, context: TransactionContext, endpoint: SIPEndpoint) {
+        self.request = request
+        self.source = source
+        self.context = context
+        self.endpoint = endpoint
+        self.localTag = request.toTag ?? SIPIdentifiers.tag()
+    }
+
+    /// Sends a response built from the request (RFC 3261 §8.2.6). Must run on the endpoint's loop.
+    public func respond(status: Int, reason: String, headers extra: [SIPHeaderField] = [], body: [UInt8] = []) {
+        let response = SIPResponseBuilder.response(to: request, status: status, reason: reason, toTag: status == 100 ? nil : localTag,
+                                                    extraHeaders: extra + [SIPHeaderField("Server", endpoint.configuration.product)],
+                                                    body: body)
+        respond(response)
+    }
+
+    public func respond(_ response: SIPMessage) {
+        if let status = response.statusCode, status >= 200 {
+            guard finalStatus == nil else { return }
+            finalStatus = status
+        }
+        endpoint.respond(response, in: context)
+    }
+}
+
+/// The per-transaction record kept in the osip2 transaction's `reserved1` slot (retained;
+/// released when the transaction is freed after its kill callback).
+final class TransactionContext {
+    let destination: SIPDestination
+    var connection: (any Channel)?
+    var transaction: UnsafeMutablePointer<osip_transaction_t>?
+    var clientHandler: ((SIPClientEvent) -> Void)?
+    var isInvite: Bool
+    var key: SIPTransactionKey?
+    var finished = false
+
+    init(destination: SIPDestination, connection: (any Channel)?, isInvite: Bool) {
+        self.destination = destination
+        self.connection = connection
+        self.isInvite = isInvite
+    }
+}
+
+/// One SIP endpoint: the transports, the guard before the parser, osip2's transaction layer,
+/// and the hand-over to a transaction user.
+///
+/// **Threading.** Everything runs on `eventLoop`: the sockets' handlers, every osip2 call
+/// (parse, transaction events, `*_execute`, timers) and the transaction-user callbacks.
+/// Public methods must be called on that loop (`eventLoop.execute { … }` from elsewhere).
+/// osip2's callbacks only record what happened; the transaction user runs after
+/// `*_execute` returns, so it can create transactions and add events freely. Killed
+/// transactions are removed in the kill callback and freed after the round, never inside it.
+public final class SIPEndpoint: @unchecked Sendable {
+    public let eventLoop: any EventLoop
+    public let configuration: SIPEndpointConfiguration
+    let logger: Logger
+    let osip: UnsafeMutablePointer<osip_t>
+    private var udpChannel: (any Channel)?
+    private var tcpServer: (any Channel)?
+    private var connections: [SocketAddress: any Channel] = [:]
+    private var pendingConnections: [SocketAddress: EventLoopFuture<any Channel>] = [:]
+    /// Messages parsed this round, by osip message address, so callbacks reuse the values.
+    private var parsedThisRound: [UnsafeMutableRawPointer: SIPMessage] = [:]
+    private var pendingUserWork: [() -> Void] = []
+    private var killedTransactions: [UnsafeMutablePointer<osip_transaction_t>] = []
+    private var needsRun = false
+    private var runScheduled = false
+    private var timerTask: Scheduled<Void>?
+    private var timerDeadline: NIODeadline?
+    private var closed = false
+    let index: SIPTransactionIndex
+    public private(set) var localPort: Int = 0
+    public private(set) var statistics = SIPEndpointStatistics()
+    private let traceLimiter = TraceLimiter()
+
+    /// A new request outside any existing transaction (after the guard, the parser and the
+    /// transaction layer). Set before `start()`. Without one, requests get 501 / 481.
+    public var onRequest: ((SIPServerTransaction) -> Void)?
+    /// A 2xx to INVITE that matched no transaction: a retransmission after the ICT ended
+    /// (RFC 3261 §13.2.2.4: the TU re-sends its ACK), or a forked answer.
+    public var onStrayResponse: ((SIPMessage, SIPDestination) -> Void)?
+    /// An ACK that matched no server transaction: the ACK for a 2xx (RFC 3261 §13.3.1.4).
+    public var onAck: ((SIPMessage, SIPDestination) -> Void)?
+
+    public init(eventLoop: any EventLoop, configuration: SIPEndpointConfiguration = SIPEndpointConfiguration(),
+                logger: Logger = Logger(label: "tandem.sip")) throws {
+        SIPParser.ensureInitialised()
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.logger = logger
+        var pointer: UnsafeMutablePointer<osip_t>?
+        guard osip_init(&pointer) == 0, let osip = pointer else { throw SIPEndpointError("osip_init failed") }
+        self.osip = osip
+        self.index = SIPTransactionIndex(retention: configuration.retention)
+        osip_set_application_context(osip, Unmanaged.passUnretained(self).toOpaque())
+        osip_set_cb_send_message(osip, SIPEndpoint.sendCallback)
+        for type in 0..<Int32(OSIP_MESSAGE_CALLBACK_COUNT.rawValue) {
+            osip_set_message_callback(osip, type, SIPEndpoint.messageCallback)
+        }
+        for type in 0..<Int32(OSIP_KILL_CALLBACK_COUNT.rawValue) {
+            osip_set_kill_transaction_callback(osip, type, SIPEndpoint.killCallback)
+        }
+        for type in 0..<Int32(OSIP_TRANSPORT_ERROR_CALLBACK_COUNT.rawValue) {
+            osip_set_transport_error_callback(osip, type, SIPEndpoint.transportErrorCallback)
+        }
+        SIPParser.routeTrace(to: logger)
+    }
+
+    deinit {
+        // `close()` frees osip; an endpoint that was never closed leaks it deliberately rather
+        // than touching osip from an arbitrary thread.
+    }
+
+    /// Binds the listening sockets. The port is the same for UDP and TCP.
+    public func start() async throws {
+        let configuration = self.configuration
+        let port = LoopConfinedBox<Int>()
+        port.value = configuration.listenPort
+        if configuration.listenUDP {
+            let channel = try await DatagramBootstrap(group: eventLoop)
+                .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 4 << 20)
+                .channelOption(ChannelOptions.maxMessagesPerRead, value: 64)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(endpoint: self))
+                    }
+                }
+                .bind(host: configuration.listenHost, port: port.value ?? 0).get()
+            let bound = channel.localAddress?.port ?? 0
+            port.value = bound
+            try await eventLoop.submit { self.udpChannel = channel; self.localPort = bound }.get()
+        }
+        if configuration.listenTCP {
+            let guardLimits = configuration.datagramGuard
+            let server = try await ServerBootstrap(group: eventLoop)
+                .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            SIPStreamHandler(endpoint: self, maximumSize: guardLimits.maximumSize,
+                                             maximumHeaderLines: guardLimits.maximumHeaderLines))
+                    }
+                }
+                .bind(host: configuration.listenHost, port: port.value ?? 0).get()
+            let bound = server.localAddress?.port ?? 0
+            try await eventLoop.submit { self.tcpServer = server; self.localPort = bound }.get()
+        }
+        if !configuration.listenUDP && !configuration.listenTCP {
+            // Client-only: still need a UDP socket to send from and receive responses on.
+            let channel = try await DatagramBootstrap(group: eventLoop)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(endpoint: self))
+                    }
+                }
+                .bind(host: configuration.listenHost, port: 0).get()
+            try await eventLoop.submit { self.udpChannel = channel; self.localPort = channel.localAddress?.port ?? 0 }.get()
+        }
+        logger.info("SIP listening", metadata: ["address": "\(configuration.listenHost):\(localPort)",
+                                                "udp": "\(configuration.listenUDP)", "tcp": "\(configuration.listenTCP)"])
+    }
+
+    /// Closes the sockets, then frees every live transaction and osip2 itself (osip_release
+    /// does not free live transactions). Runs on the loop; idempotent.
+    public func close() async {
+        let channels: [any Channel] = (try? await eventLoop.submit { () -> [any Channel] in
+            self.closed = true
+            self.timerTask?.cancel()
+            var all: [any Channel] = Array(self.connections.values)
+            if let udp = self.udpChannel { all.append(udp) }
+            if let tcp = self.tcpServer { all.append(tcp) }
+            return all
+        }.get()) ?? []
+        for channel in channels { try? await channel.close() }
+        try? await eventLoop.submit { self.releaseOSIP() }.get()
+    }
+
+    private var released = false
+    private func releaseOSIP() {
+        guard !released else { return }
+        released = true
+        freeKilledTransactions()
+        let lists: [UnsafeMutablePointer<osip_list_t>] = [
+            withUnsafeMutablePointer(to: &osip.pointee.osip_ict_transactions) { $0 },
+            withUnsafeMutablePointer(to: &osip.pointee.osip_ist_transactions) { $0 },
+            withUnsafeMutablePointer(to: &osip.pointee.osip_nict_transactions) { $0 },
+            withUnsafeMutablePointer(to: &osip.pointee.osip_nist_transactions) { $0 },
+        ]
+        for list in lists {
+            while let element = osip_list_get(list, 0) {
+                let transaction = element.assumingMemoryBound(to: osip_transaction_t.self)
+                osip_remove_transaction(osip, transaction)
+                releaseContext(of: transaction)
+                osip_transaction_free(transaction)
+            }
+        }
+        index.removeAll()
+        osip_release(osip)
+    }
+
+    // MARK: Addresses
+
+    public var advertisedHost: String { configuration.advertisedHost ?? configuration.listenHost }
+
+    /// `SIP/2.0/UDP host:port;branch=z9hG4bK…;rport` for a new client transaction.
+    public func via(transport: SIPTransportProtocol, branch: String) -> String {
+        "SIP/2.0/\(transport.viaToken) \(hostForURI(advertisedHost)):\(localPort);branch=\(branch);rport"
+    }
+
+    /// Contact URI of this endpoint for `user`.
+    public func contact(user: String?, transport: SIPTransportProtocol) -> String {
+        let uri = SIPURI(user: user, host: advertisedHost, port: localPort,
+                         parameters: transport == .udp ? [] : [("transport", transport.rawValue)])
+        return "<\(uri)>"
+    }
+
+    private func hostForURI(_ host: String) -> String { host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host }
+
+    // MARK: Sending
+
+    /// Starts a client transaction (ICT for INVITE, NICT otherwise) for `request`, sent to
+    /// `destination`. `handler` gets provisional and final responses, timeouts and transport
+    /// errors, on the loop. Returns false when osip2 refuses the request (a bug in the caller).
+    @discardableResult
+    public func sendRequest(_ request: SIPMessage, to destination: SIPDestination,
+                            handler: @escaping (SIPClientEvent) -> Void) -> Bool {
+        eventLoop.preconditionInEventLoop()
+        guard !closed else {
+            handler(.transportError("endpoint closed"))
+            return false
+        }
+        let bytes = request.serialized()
+        guard let message = Self.osipParse(bytes) else {
+            logger.error("osip2 refused an outgoing request", metadata: ["request": "\(request.description)"])
+            return false
+        }
+        let isInvite = request.method == "INVITE"
+        var transaction: UnsafeMutablePointer<osip_transaction_t>?
+        let type = isInvite ? ICT : NICT
+        guard osip_transaction_init(&transaction, type, osip, message) == 0, let transaction else {
+            osip_message_free(message)
+            logger.error("osip_transaction_init failed", metadata: ["method": "\(request.method ?? "?")"])
+            return false
+        }
+        let context = TransactionContext(destination: destination, connection: nil, isInvite: isInvite)
+        context.transaction = transaction
+        context.clientHandler = handler
+        context.key = SIPTransactionKey(clientRequest: request)
+        if let key = context.key { index.insertActive(key, transaction) }
+        osip_transaction_set_reserved1(transaction, Unmanaged.passRetained(context).toOpaque())
+        osip_transaction_add_event(transaction, osip_new_outgoing_sipmessage(message))
+        statistics.clientTransactions += 1
+        scheduleRun()
+        return true
+    }
+
+    /// Sends `message` outside any transaction: the ACK for a 2xx (RFC 3261 §13.2.2.4),
+    /// stateless answers. Must run on the loop.
+    public func sendStateless(_ message: SIPMessage, to destination: SIPDestination, connection: (any Channel)? = nil) {
+        eventLoop.preconditionInEventLoop()
+        write(message.serialized(), to: destination, connection: connection, onFailure: nil)
+    }
+
+    func respond(_ response: SIPMessage, in context: TransactionContext) {
+        eventLoop.preconditionInEventLoop()
+        guard let transaction = context.transaction else {
+            // The transaction is gone (a late answer): send it statelessly.
+            write(response.serialized(), to: context.destination, connection: context.connection, onFailure: nil)
+            return
+        }
+        guard let message = Self.osipParse(response.serialized()) else {
+            logger.error("osip2 refused an outgoing response", metadata: ["response": "\(response.description)"])
+            return
+        }
+        osip_transaction_add_event(transaction, osip_new_outgoing_sipmessage(message))
+        scheduleRun()
+    }
+
+    private func write(_ bytes: [UInt8], to destination: SIPDestination, connection: (any Channel)?,
+                       onFailure: ((String) -> Void)?) {
+        statistics.messagesSent += 1
+        switch destination.transport {
+        case .udp:
+            guard let channel = udpChannel else {
+                onFailure?("no UDP socket")
+                return
+            }
+            let buffer = channel.allocator.buffer(bytes: bytes)
+            let future = channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination.address, data: buffer))
+            if let onFailure {
+                let confined = LoopConfined(onFailure)
+                future.whenFailure { error in self.eventLoop.execute { confined.value("\(error)") } }
+            }
+        case .tcp:
+            if let channel = connection ?? connections[destination.address] {
+                let future = channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
+                if let onFailure {
+                    let confined = LoopConfined(onFailure)
+                    future.whenFailure { error in self.eventLoop.execute { confined.value("\(error)") } }
+                }
+                return
+            }
+            let pending = pendingConnections[destination.address] ?? connect(to: destination.address)
+            let confined = LoopConfined(onFailure)
+            pending.whenComplete { result in
+                // Always a later turn of the loop: never inside osip2's execute.
+                self.eventLoop.execute {
+                    switch result {
+                    case .success(let channel):
+                        channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+                    case .failure(let error):
+                        confined.value?("TCP connect to \(destination.address) failed: \(error)")
+                    }
+                }
+            }
+        }
+    }
+
+    private func connect(to address: SocketAddress) -> EventLoopFuture<any Channel> {
+        let limits = configuration.datagramGuard
+        let future = ClientBootstrap(group: eventLoop)
+            .connectTimeout(.seconds(3))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        SIPStreamHandler(endpoint: self, maximumSize: limits.maximumSize, maximumHeaderLines: limits.maximumHeaderLines))
+                }
+            }
+            .connect(to: address)
+        pendingConnections[address] = future
+        future.whenComplete { _ in self.pendingConnections[address] = nil }
+        return future
+    }
+
+    func registerConnection(_ channel: any Channel) {
+        if let remote = channel.remoteAddress { connections[remote] = channel }
+    }
+
+    func unregisterConnection(_ channel: any Channel) {
+        if let remote = channel.remoteAddress, connections[remote] === channel { connections[remote] = nil }
+    }
+
+    // MARK: Receiving
+
+    /// One message from the network (a datagram, or a framed message from a stream).
+    func receive(_ buffer: ByteBuffer, from source: SIPDestination, connection: (any Channel)?) {
+        guard !closed else { return }
+        statistics.messagesReceived += 1
+        let verdict = buffer.withUnsafeReadableBytes { configuration.datagramGuard.inspect($0) }
+        switch verdict {
+        case .parse:
+            break
+        case .keepAlive:
+            return
+        case .tooLarge(let size):
+            statistics.rejected += 1
+            logger.warning("SIP message too large, answered 513", metadata: ["from": "\(source)", "bytes": "\(size)"])
+            replyFromSkeleton(buffer, status: 513, reason: "Message Too Large", to: source, connection: connection)
+            return
+        case .tooManyHeaderLines(let count):
+            statistics.rejected += 1
+            logger.warning("SIP message with too many header lines, answered 513", metadata: ["from": "\(source)", "lines": "\(count)"])
+            replyFromSkeleton(buffer, status: 513, reason: "Message Too Large (\(count) header lines)", to: source, connection: connection)
+            return
+        case .malformed(let reason):
+            statistics.rejected += 1
+            logger.notice("Malformed SIP message", metadata: ["from": "\(source)", "reason": "\(reason)"])
+            replyFromSkeleton(buffer, status: 400, reason: "Bad Request (\(reason))", to: source, connection: connection)
+            return
+        }
+        let bytes = Array(buffer.readableBytesView)
+        guard let message = Self.osipParse(bytes) else {
+            statistics.rejected += 1
+            logger.notice("SIP message refused by the parser", metadata: ["from": "\(source)"])
+            replyFromSkeleton(buffer, status: 400, reason: "Bad Request (unparseable)", to: source, connection: connection)
+            return
+        }
+        let value: SIPMessage
+        do {
+            value = try SIPMessage(osip: message, raw: bytes)
+        } catch {
+            osip_message_free(message)
+            statistics.rejected += 1
+            logger.notice("Invalid SIP message", metadata: ["from": "\(source)", "reason": "\(error.reason)"])
+            replyFromSkeleton(buffer, status: 400, reason: "Bad Request (\(error.reason))", to: source, connection: connection)
+            return
+        }
+        if value.isRequest, let ip = source.address.ipAddress {
+            osip_message_fix_last_via_header(message, ip, Int32(source.address.port ?? 0))
+        }
+        guard let event = cosip2_new_incoming_event(message) else {
+            osip_message_free(message)
+            return
+        }
+        parsedThisRound[UnsafeMutableRawPointer(message)] = value
+        dispatch(event, value: value, source: source, connection: connection)
+        needsRun = true
+    }
+
+    /// Hands an incoming message to its transaction, or to the TU when none matches.
+    private func dispatch(_ event: UnsafeMutablePointer<osip_event_t>, value: SIPMessage, source: SIPDestination,
+                          connection: (any Channel)?) {
+        switch index.lookup(incoming: value) {
+        case .active(let transaction):
+            osip_transaction_add_event(transaction, event)
+            return
+        case .retired(let retired):
+            // A retransmission within the retention window: answer from memory.
+            statistics.absorbed += 1
+            if let reply = retired.reply, value.isRequest, value.method != "ACK" {
+                write(reply, to: source, connection: connection, onFailure: nil)
+            } else if let ack = retired.ack, !value.isRequest {
+                write(ack, to: source, connection: connection, onFailure: nil)
+            }
+            osip_event_free(event)
+            return
+        case .unindexed:
+            if osip_find_transaction_and_add_event(osip, event) == 0 { return }
+        case .none:
+            break
+        }
+        if !value.isRequest {
+            osip_event_free(event)
+            if let status = value.statusCode, (200..<300).contains(status), value.cseq?.method == "INVITE" {
+                pendingUserWork.append { [weak self] in self?.onStrayResponse?(value, source) }
+            } else {
+                logger.debug("Response matching no transaction dropped", metadata: ["status": "\(value.statusCode ?? 0)"])
+            }
+            return
+        }
+        if value.method == "ACK" {
+            osip_event_free(event)
+            pendingUserWork.append { [weak self] in self?.onAck?(value, source) }
+            return
+        }
+        guard let transaction = osip_create_transaction(osip, event) else {
+            osip_event_free(event)
+            statistics.rejected += 1
+            let skeleton = SIPResponseBuilder.response(to: value, status: 400, reason: "Bad Request (no transaction)", toTag: SIPIdentifiers.tag())
+            write(skeleton.serialized(), to: source, connection: connection, onFailure: nil)
+            return
+        }
+        let context = TransactionContext(destination: source, connection: connection, isInvite: value.method == "INVITE")
+        context.transaction = transaction
+        context.key = SIPTransactionKey(serverRequest: value)
+        if let key = context.key { index.insertActive(key, transaction) }
+        osip_transaction_set_reserved1(transaction, Unmanaged.passRetained(context).toOpaque())
+        osip_transaction_add_event(transaction, event)
+        statistics.serverTransactions += 1
+    }
+
+    private func replyFromSkeleton(_ buffer: ByteBuffer, status: Int, reason: String, to source: SIPDestination,
+                                   connection: (any Channel)?) {
+        let reply: [UInt8]? = buffer.withUnsafeReadableBytes { bytes in
+            SIPResponseSkeleton(request: bytes)?.response(status: status, reason: reason, toTag: SIPIdentifiers.tag(),
+                                                          extraHeaders: [("Server", configuration.product)])
+        }
+        if let reply { write(reply, to: source, connection: connection, onFailure: nil) }
+    }
+
+    // MARK: The osip2 round
+
+    private func scheduleRun() {
+        needsRun = true
+        guard !runScheduled else { return }
+        runScheduled = true
+        eventLoop.execute { self.runTransactions() }
+    }
+
+    /// Runs osip2's state machines and timers until nothing is left to do, then the TU work
+    /// they produced, then frees killed transactions, then arms the next timer.
+    func runTransactions() {
+        runScheduled = false
+        guard !released else { return }
+        var rounds = 0
+        repeat {
+            needsRun = false
+            osip_ict_execute(osip)
+            osip_ist_execute(osip)
+            osip_nict_execute(osip)
+            osip_nist_execute(osip)
+            osip_timers_ict_execute(osip)
+            osip_timers_ist_execute(osip)
+            osip_timers_nict_execute(osip)
+            osip_timers_nist_execute(osip)
+            osip_retransmissions_execute(osip)
+            parsedThisRound.removeAll(keepingCapacity: true)
+            freeKilledTransactions()
+            let work = pendingUserWork
+            pendingUserWork.removeAll(keepingCapacity: true)
+            for item in work { item() }
+            rounds += 1
+        } while (needsRun || !pendingUserWork.isEmpty) && rounds < 64
+        index.expireRetired(now: .now())
+        armTimer()
+    }
+
+    private func armTimer() {
+        guard !closed else { return }
+        var timeout = timeval()
+        osip_timers_gettimeout(osip, &timeout)
+        var delay = Int64(timeout.tv_sec) * 1_000_000 + Int64(timeout.tv_usec)
+        delay = max(1_000, min(delay, 500_000))
+        if index.hasRetired { delay = min(delay, 1_000_000) }
+        let deadline = NIODeadline.now() + .microseconds(delay)
+        if let current = timerDeadline, current <= deadline, timerTask != nil { return }
+        timerTask?.cancel()
+        timerDeadline = deadline
+        timerTask = eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+            guard let self else { return }
+            self.timerTask = nil
+            self.timerDeadline = nil
+            self.runTransactions()
+        }
+    }
+
+    private func freeKilledTransactions() {
+        guard !killedTransactions.isEmpty else { return }
+        let killed = killedTransactions
+        killedTransactions.removeAll(keepingCapacity: true)
+        for transaction in killed {
+            releaseContext(of: transaction)
+            osip_transaction_free(transaction)
+        }
+    }
+
+    private func releaseContext(of transaction: UnsafeMutablePointer<osip_transaction_t>) {
+        guard let raw = osip_transaction_get_reserved1(transaction) else { return }
+        osip_transaction_set_reserved1(transaction, nil)
+        let context = Unmanaged<TransactionContext>.fromOpaque(raw).takeRetainedValue()
+        context.transaction = nil
+        if let key = context.key { index.removeActive(key, transaction) }
+    }
+
+    // MARK: osip2 callbacks (record only; the TU runs after the round)
+
+    private static func endpoint(of transaction: UnsafeMutablePointer<osip_transaction_t>?) -> SIPEndpoint? {
+        guard let transaction, let config = transaction.pointee.config else { return nil }
+        let osip = config.assumingMemoryBound(to: osip_t.self)
+        guard let raw = osip_get_application_context(osip) else { return nil }
+        return Unmanaged<SIPEndpoint>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    private static func context(of transaction: UnsafeMutablePointer<osip_transaction_t>?) -> TransactionContext? {
+        guard let transaction, let raw = osip_transaction_get_reserved1(transaction) else { return nil }
+        return Unmanaged<TransactionContext>.fromOpaque(raw).takeUnretainedValue()
+    }
+
+    private static let sendCallback: @convention(c) (UnsafeMutablePointer<osip_transaction_t>?, UnsafeMutablePointer<osip_message_t>?,
+                                                      UnsafeMutablePointer<CChar>?, Int32, Int32) -> Int32 = { transaction, message, _, _, _ in
+        guard let endpoint = endpoint(of: transaction), let context = context(of: transaction), let message else { return -1 }
+        var text: UnsafeMutablePointer<CChar>?
+        var length = 0
+        guard osip_message_to_str(message, &text, &length) == 0, let text else { return -1 }
+        let bytes = Array(UnsafeRawBufferPointer(start: text, count: length))
+        cosip2_free(text)
+        endpoint.transactionSend(bytes, context: context, isRequest: cosip2_message_is_request(message) != 0)
+        return 0
+    }
+
+    private func transactionSend(_ bytes: [UInt8], context: TransactionContext, isRequest: Bool) {
+        write(bytes, to: context.destination, connection: context.connection) { [weak self, weak context] reason in
+            guard let self, let context, !context.finished else { return }
+            if let handler = context.clientHandler {
+                context.finished = true
+                handler(.transportError(reason))
+                self.terminate(context)
+            } else {
+                self.logger.notice("Could not send a response", metadata: ["to": "\(context.destination)", "reason": "\(reason)"])
+            }
+        }
+        if !isRequest, let key = context.key {
+            // Remember the last response so a retired transaction can answer retransmissions.
+            index.recordReply(key, bytes)
+        }
+    }
+
+    /// Ends a client transaction from the outside (after a transport error): removed now,
+    /// freed after the round. Runs outside osip2's execute.
+    private func terminate(_ context: TransactionContext) {
+        guard let transaction = context.transaction else { return }
+        osip_remove_transaction(osip, transaction)
+        killedTransactions.append(transaction)
+        context.transaction = nil
+        scheduleRun()
+    }
+
+    private static let messageCallback: @convention(c) (Int32, UnsafeMutablePointer<osip_transaction_t>?,
+                                                         UnsafeMutablePointer<osip_message_t>?) -> Void = { type, transaction, message in
+        guard let endpoint = endpoint(of: transaction), let context = context(of: transaction) else { return }
+        endpoint.transactionEvent(type, context: context, message: message)
+    }
+
+    private func value(of message: UnsafeMutablePointer<osip_message_t>?) -> SIPMessage? {
+        guard let message else { return nil }
+        if let parsed = parsedThisRound[UnsafeMutableRawPointer(message)] { return parsed }
+        return try? SIPMessage(osip: message, raw: nil)
+    }
+
+    private func transactionEvent(_ type: Int32, context: TransactionContext, message: UnsafeMutablePointer<osip_message_t>?) {
+        let kind = osip_message_callback_type(UInt32(type))
+        switch kind {
+        case OSIP_ICT_STATUS_1XX_RECEIVED, OSIP_NICT_STATUS_1XX_RECEIVED:
+            guard let handler = context.clientHandler, let response = value(of: message) else { return }
+            pendingUserWork.append { handler(.provisional(response)) }
+        case OSIP_ICT_STATUS_2XX_RECEIVED, OSIP_ICT_STATUS_3XX_RECEIVED, OSIP_ICT_STATUS_4XX_RECEIVED,
+             OSIP_ICT_STATUS_5XX_RECEIVED, OSIP_ICT_STATUS_6XX_RECEIVED,
+             OSIP_NICT_STATUS_2XX_RECEIVED, OSIP_NICT_STATUS_3XX_RECEIVED, OSIP_NICT_STATUS_4XX_RECEIVED,
+             OSIP_NICT_STATUS_5XX_RECEIVED, OSIP_NICT_STATUS_6XX_RECEIVED:
+            guard let handler = context.clientHandler, !context.finished, let response = value(of: message) else { return }
+            context.finished = true
+            pendingUserWork.append { handler(.final(response)) }
+            retireIfPolicyAllows(context, kind: kind)
+        case OSIP_ICT_STATUS_TIMEOUT, OSIP_NICT_STATUS_TIMEOUT:
+            guard let handler = context.clientHandler, !context.finished else { return }
+            context.finished = true
+            pendingUserWork.append { handler(.timeout) }
+        case OSIP_IST_INVITE_RECEIVED, OSIP_NIST_REGISTER_RECEIVED, OSIP_NIST_BYE_RECEIVED, OSIP_NIST_OPTIONS_RECEIVED,
+             OSIP_NIST_INFO_RECEIVED, OSIP_NIST_CANCEL_RECEIVED, OSIP_NIST_NOTIFY_RECEIVED, OSIP_NIST_SUBSCRIBE_RECEIVED,
+             OSIP_NIST_UNKNOWN_REQUEST_RECEIVED:
+            guard let request = value(of: message) else { return }
+            let server = SIPServerTransaction(request: request, source: context.destination, context: context, endpoint: self)
+            pendingUserWork.append { [weak self] in
+                guard let self else { return }
+                if let onRequest = self.onRequest {
+                    onRequest(server)
+                } else {
+                    server.respond(status: 501, reason: "Not Implemented")
+                }
+            }
+        case OSIP_IST_STATUS_3XX_SENT, OSIP_IST_STATUS_4XX_SENT, OSIP_IST_STATUS_5XX_SENT, OSIP_IST_STATUS_6XX_SENT,
+             OSIP_NIST_STATUS_2XX_SENT, OSIP_NIST_STATUS_3XX_SENT, OSIP_NIST_STATUS_4XX_SENT,
+             OSIP_NIST_STATUS_5XX_SENT, OSIP_NIST_STATUS_6XX_SENT, OSIP_IST_ACK_RECEIVED:
+            retireIfPolicyAllows(context, kind: kind)
+        default:
+            break
+        }
+    }
+
+    /// Under a retention policy other than `.rfc3261`, a transaction whose remaining job is
+    /// only to absorb retransmissions leaves osip2 now and lives on in the index (see
+    /// `SIPTransactionRetention`). Removal happens here (inside the round: removal from the
+    /// lists is what osip2's own kill path does too); the free happens after the round.
+    private func retireIfPolicyAllows(_ context: TransactionContext, kind: osip_message_callback_type) {
+        guard configuration.retention.retiresEarly, let transaction = context.transaction, let key = context.key else { return }
+        switch kind {
+        case OSIP_ICT_STATUS_2XX_RECEIVED:
+            return  // osip2 ends the ICT itself on a 2xx
+        case OSIP_IST_STATUS_3XX_SENT, OSIP_IST_STATUS_4XX_SENT, OSIP_IST_STATUS_5XX_SENT, OSIP_IST_STATUS_6XX_SENT:
+            // Keep retransmitting the final response (Timer G) until the ACK arrives.
+            return
+        case OSIP_ICT_STATUS_3XX_RECEIVED, OSIP_ICT_STATUS_4XX_RECEIVED, OSIP_ICT_STATUS_5XX_RECEIVED, OSIP_ICT_STATUS_6XX_RECEIVED:
+            // osip2 has just sent the ACK; a retransmitted final response gets the same ACK again.
+            let ack = transaction.pointee.ack.flatMap { ack -> [UInt8]? in
+                var text: UnsafeMutablePointer<CChar>?
+                var length = 0
+                guard osip_message_to_str(ack, &text, &length) == 0, let text else { return nil }
+                defer { cosip2_free(text) }
+                return Array(UnsafeRawBufferPointer(start: text, count: length))
+            }
+            index.retire(key, reply: nil, ack: ack, now: .now(), reliable: context.destination.transport == .tcp)
+        case OSIP_IST_ACK_RECEIVED:
+            index.retire(key, reply: nil, ack: nil, now: .now(), reliable: context.destination.transport == .tcp)
+        default:
+            index.retire(key, reply: index.reply(for: key), ack: nil, now: .now(), reliable: context.destination.transport == .tcp)
+        }
+        osip_remove_transaction(osip, transaction)
+        killedTransactions.append(transaction)
+        context.transaction = nil
+        context.key = nil
+    }
+
+    private static let killCallback: @convention(c) (Int32, UnsafeMutablePointer<osip_transaction_t>?) -> Void = { _, transaction in
+        guard let endpoint = endpoint(of: transaction), let transaction else { return }
+        if let context = context(of: transaction) {
+            // Already removed (retired early or ended after a transport error) and queued.
+            guard context.transaction != nil else { return }
+            context.transaction = nil
+        }
+        osip_remove_transaction(endpoint.osip, transaction)
+        endpoint.killedTransactions.append(transaction)
+    }
+
+    private static let transportErrorCallback: @convention(c) (Int32, UnsafeMutablePointer<osip_transaction_t>?, Int32) -> Void = { _, transaction, error in
+        guard let endpoint = endpoint(of: transaction), let context = context(of: transaction) else { return }
+        guard let handler = context.clientHandler, !context.finished else { return }
+        context.finished = true
+        endpoint.pendingUserWork.append { handler(.transportError("transport error \(error)")) }
+    }
+
+    // MARK: Helpers
+
+    static func osipParse(_ bytes: [UInt8]) -> UnsafeMutablePointer<osip_message_t>? {
+        var pointer: UnsafeMutablePointer<osip_message_t>?
+        guard osip_message_init(&pointer) == 0, let message = pointer else { return nil }
+        let status = bytes.withUnsafeBytes { buffer in
+            osip_message_parse(message, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
+        }
+        guard status == 0 else {
+            osip_message_free(message)
+            return nil
+        }
+        return message
+    }
+
+    func logTransportError(_ error: any Error, on transport: String) {
+        logger.debug("SIP transport error", metadata: ["transport": "\(transport)", "error": "\(error)"])
+    }
+
+    func logStreamError(_ reason: String, from source: SIPDestination) {
+        statistics.rejected += 1
+        logger.notice("SIP stream closed: framing error", metadata: ["from": "\(source)", "reason": "\(reason)"])
+    }
+
+    /// Live transaction counts (osip2's lists) and retired entries (the index).
+    public var transactionCounts: (ict: Int, ist: Int, nict: Int, nist: Int, retired: Int) {
+        (Int(osip_list_size(&osip.pointee.osip_ict_transactions)), Int(osip_list_size(&osip.pointee.osip_ist_transactions)),
+         Int(osip_list_size(&osip.pointee.osip_nict_transactions)), Int(osip_list_size(&osip.pointee.osip_nist_transactions)),
+         index.retiredCount)
+    }
+}
+
+/// Counters of one endpoint (read on its loop).
+public struct SIPEndpointStatistics: Sendable {
+    public var messagesReceived = 0
+    public var messagesSent = 0
+    /// Refused before or by the parser (answered 400/513 when they were requests).
+    public var rejected = 0
+    /// Retransmissions answered from retired transactions.
+    public var absorbed = 0
+    public var clientTransactions = 0
+    public var serverTransactions = 0
+}
+
+public struct SIPEndpointError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Rate-limits osip2's own trace lines (they come on every parse error).
+final class TraceLimiter: @unchecked Sendable {}
+
+/// A value that is only ever used on the endpoint's event loop, carried through a
+/// `@Sendable` closure that runs there.
+struct LoopConfined<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// A mutable slot only touched on the endpoint's event loop.
+final class LoopConfinedBox<T>: @unchecked Sendable {
+    var value: T?
+    init() {}
+}
