@@ -102,6 +102,7 @@ public struct SIPResponseSkeleton: Sendable, Equatable {
 
     // Kept as bytes so that the echo is byte-exact even when a value is not valid UTF-8.
     private let methodBytes: [UInt8]
+    private let unsupportedVersion: Bool
     private let viaBytes: [[UInt8]]
     private let fromBytes: [UInt8]
     private let toBytes: [UInt8]
@@ -123,7 +124,9 @@ public struct SIPResponseSkeleton: Sendable, Equatable {
             return nil
         }
         let startLineEnd = SIPSyntax.contentEnd(of: bytes, lineStart: 0, lineFeed: firstLineFeed)
-        guard case .request(let methodEnd) = SIPSyntax.startLine(in: bytes, from: 0, to: startLineEnd) else {
+        // Lenient on purpose: a request line with a missing or unknown version still gets its
+        // 400/505; only the method token and a space are needed to know it is a request.
+        guard let methodEnd = SIPSyntax.requestMethodEnd(in: bytes, from: 0, to: startLineEnd) else {
             return nil
         }
         let method = Array(bytes[0..<methodEnd])
@@ -196,6 +199,7 @@ public struct SIPResponseSkeleton: Sendable, Equatable {
 
         guard !vias.isEmpty, let from, let to, let callID, let cseq else { return nil }
         self.methodBytes = method
+        self.unsupportedVersion = SIPSyntax.hasOtherSIPVersion(in: bytes, from: 0, to: startLineEnd)
         self.viaBytes = vias
         self.fromBytes = from
         self.toBytes = to
@@ -219,6 +223,9 @@ public struct SIPResponseSkeleton: Sendable, Equatable {
     /// that) appends no tag; an extra header whose name ends up empty is skipped.
     ///
     /// - Precondition: `status` is 100...699.
+    /// Whether the request line names a SIP version other than 2.0 (answer 505, RFC 3261 §21.5.7).
+    public var hasUnsupportedVersion: Bool { unsupportedVersion }
+
     public func response(status: Int, reason: String, toTag: String, extraHeaders: [(String, String)] = []) -> [UInt8] {
         precondition((100...699).contains(status), "SIP status codes are 100...699 (RFC 3261 §7.2)")
         var out: [UInt8] = []
@@ -356,6 +363,26 @@ enum SIPSyntax {
         index += 1
         guard end - index == versionLength, isSIPVersion(bytes, at: index) else { return nil }
         return .request(methodEnd: methodEnd)
+    }
+
+    /// The end of the method token when the line looks like a request line of any quality
+    /// (`token SP something`, not a status line); nil otherwise.
+    static func requestMethodEnd(in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {
+        if end - start >= 4, (0..<4).map({ bytes[start + $0] | 0x20 }) == Array("sip/".utf8) { return nil }
+        var index = start
+        while index < end, isTokenByte(bytes[index]) { index += 1 }
+        guard index > start, index + 1 < end, bytes[index] == 0x20, bytes[index + 1] > 0x20 else { return nil }
+        return index
+    }
+
+    /// Whether the line ends in a SIP version other than 2.0 (`SIP/x.y`): answered 505.
+    static func hasOtherSIPVersion(in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Bool {
+        guard end - start > 8 else { return false }
+        var index = end - 1
+        while index > start, bytes[index] != 0x20 { index -= 1 }
+        let version = start + (index - start) + 1
+        guard end - version >= 5, (0..<4).map({ bytes[version + $0] | 0x20 }) == Array("sip/".utf8) else { return false }
+        return !(end - version == 7 && isSIPVersion(bytes, at: version))
     }
 
     private static func isSIPVersion(_ bytes: UnsafeRawBufferPointer, at start: Int) -> Bool {

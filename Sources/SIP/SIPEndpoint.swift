@@ -182,6 +182,9 @@ public final class SIPEndpoint: @unchecked Sendable {
                 .channelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(ChannelOptions.socketOption(.so_rcvbuf), value: 4 << 20)
                 .channelOption(ChannelOptions.maxMessagesPerRead, value: 64)
+                // Whole datagrams (NIO's default buffer would truncate them at 2 KiB), so the guard
+                // sees the real size and answers 513 rather than parsing a cut-off message.
+                .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(endpoint: self))
@@ -210,6 +213,7 @@ public final class SIPEndpoint: @unchecked Sendable {
         if !configuration.listenUDP && !configuration.listenTCP {
             // Client-only: still need a UDP socket to send from and receive responses on.
             let channel = try await DatagramBootstrap(group: eventLoop)
+                .channelOption(ChannelOptions.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(SIPDatagramHandler(endpoint: self))
@@ -514,10 +518,19 @@ public final class SIPEndpoint: @unchecked Sendable {
     private func replyFromSkeleton(_ buffer: ByteBuffer, status: Int, reason: String, to source: SIPDestination,
                                    connection: (any Channel)?) {
         let reply: [UInt8]? = buffer.withUnsafeReadableBytes { bytes in
-            SIPResponseSkeleton(request: bytes)?.response(status: status, reason: reason, toTag: SIPIdentifiers.tag(),
-                                                          extraHeaders: [("Server", configuration.product)])
+            guard let skeleton = SIPResponseSkeleton(request: bytes) else { return nil }
+            if status == 400 && skeleton.hasUnsupportedVersion {
+                return skeleton.response(status: 505, reason: "Version Not Supported", toTag: SIPIdentifiers.tag(),
+                                         extraHeaders: [("Server", configuration.product)])
+            }
+            return skeleton.response(status: status, reason: reason, toTag: SIPIdentifiers.tag(),
+                                     extraHeaders: [("Server", configuration.product)])
         }
-        if let reply { write(reply, to: source, connection: connection, onFailure: nil) }
+        if let reply {
+            write(reply, to: source, connection: connection, onFailure: nil)
+        } else {
+            logger.debug("No answer: not a request, an ACK, or Via/From/To/Call-ID/CSeq missing", metadata: ["from": "\(source)"])
+        }
     }
 
     // MARK: The osip2 round

@@ -72,6 +72,13 @@ public final class SIPCallHandle: Sendable {
     public func hangUp() { cancelAction() }
 }
 
+/// Hangs up a call started with `startCall` (on the endpoint's loop).
+public final class SIPCallControl {
+    private weak var leg: OutboundLeg?
+    init(leg: OutboundLeg) { self.leg = leg }
+    public func hangUp(reason: String = "Hung up by Tandem") { leg?.hangUp(reason: reason) }
+}
+
 /// Tandem's SIP user agent (RFC 3261 UAC and UAS core) on one endpoint: outbound calls,
 /// RFC 3725 click-to-call, inbound INVITE routing, OPTIONS. Loop-confined like the endpoint.
 public final class SIPUserAgent: @unchecked Sendable {
@@ -117,6 +124,18 @@ public final class SIPUserAgent: @unchecked Sendable {
         return SIPCallHandle(events: stream) {
             loop.execute { box.value?.hangUp(reason: "Hung up by Tandem") }
         }
+    }
+
+    /// The loop-confined form of `placeCall` for high call rates (no stream, no hops): must
+    /// be called on the endpoint's loop; `onEvent` runs there. The returned control hangs up.
+    public func startCall(from: String, to: String, trunk: SIPTrunk, offer: [UInt8]?, timers: CallTimers = CallTimers(),
+                          onEvent: @escaping (CallEvent, SIPCallControl) -> Void) -> SIPCallControl {
+        endpoint.eventLoop.preconditionInEventLoop()
+        let leg = OutboundLeg(agent: self, name: "to", from: from, to: to, trunk: trunk, offer: offer, timers: timers)
+        let control = SIPCallControl(leg: leg)
+        leg.onEvent = { event in onEvent(event, control) }
+        leg.start()
+        return control
     }
 
     /// Click-to-call by RFC 3725 flow I: the agent is called first with no SDP; its offer

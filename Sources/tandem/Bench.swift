@@ -5,7 +5,7 @@ import SMPP
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks that print their figures (build with -c release).",
-        subcommands: [BenchCodec.self, BenchSubmit.self, BenchSink.self, BenchStore.self, BenchRelay.self]
+        subcommands: [BenchCodec.self, BenchSubmit.self, BenchSink.self, BenchStore.self, BenchRelay.self, BenchCalls.self]
     )
 }
 
