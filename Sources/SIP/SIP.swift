@@ -11,12 +11,17 @@ internal import COSIP2
 
 /// One-time initialisation of osip2's header-parser tables.
 ///
-/// `parser_init()` memsets and refills a global table: calling it while another thread parses
-/// corrupts parses. Swift's lazy globals are initialised exactly once, thread-safely, so every
-/// entry point that parses goes through `SIPParser.ensureInitialised()` first.
+/// `parser_init()` memsets and refills a global table: running it while another thread parses
+/// corrupts or crashes those parses. `osip_init()` runs it too, but only the first time in a
+/// process (libosip2 5.3 keeps a static flag: seen in its disassembly). So the one call goes
+/// through a first `osip_init()`, made exactly once and before anything parses (Swift's lazy
+/// globals are initialised once, thread-safely); every later `osip_init()` (one per
+/// `SIPEndpoint`) then leaves the table alone, even while other threads parse.
 public enum SIPParser {
     private static let initialised: Bool = {
-        parser_init()
+        var first: UnsafeMutablePointer<osip_t>?
+        if osip_init(&first) != 0 { parser_init() }
+        // Kept, not released: it costs a few hundred bytes and the flag is what matters.
         return true
     }()
 

@@ -96,9 +96,13 @@ public final class SIPUserAgent: @unchecked Sendable {
     public init(endpoint: SIPEndpoint, logger: Logger = Logger(label: "tandem.sip.ua")) {
         self.endpoint = endpoint
         self.logger = logger
-        endpoint.onRequest = { [unowned self] in self.handleRequest($0) }
-        endpoint.onStrayResponse = { [unowned self] in self.handleStrayResponse($0, from: $1) }
-        endpoint.onAck = { [unowned self] ack, _ in self.logger.trace("ACK outside a transaction", metadata: ["call-id": "\(ack.callID ?? "")"]) }
+        // Weak: whoever created the agent keeps it; once it is gone the endpoint answers 501.
+        endpoint.onRequest = { [weak self] server in
+            guard let self else { return server.respond(status: 501, reason: "Not Implemented") }
+            self.handleRequest(server)
+        }
+        endpoint.onStrayResponse = { [weak self] in self?.handleStrayResponse($0, from: $1) }
+        endpoint.onAck = { [weak self] ack, _ in self?.logger.trace("ACK outside a transaction", metadata: ["call-id": "\(ack.callID ?? "")"]) }
     }
 
     public var activeLegs: Int { legs.count }
