@@ -284,8 +284,8 @@ final class SignalHangUp: @unchecked Sendable {
 struct SIPCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sip",
-        abstract: "SIP tools: answer inbound traffic.",
-        subcommands: [SIPListen.self]
+        abstract: "SIP tools: answer inbound traffic, ping a trunk.",
+        subcommands: [SIPListen.self, SIPPing.self]
     )
 }
 
@@ -337,6 +337,48 @@ struct SIPListen: AsyncParsableCommand {
         logger.notice("stopping")
         await endpoint.close()
         try? await group.shutdownGracefully()
+    }
+}
+
+/// `tandem sip ping`: one OPTIONS to the trunk; prints the status and round trip as JSON.
+struct SIPPing: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ping",
+        abstract: "Send OPTIONS to a trunk; exit 0 when it answers (any final status), 1 when it does not.",
+        discussion: "Gives up after Timer F over UDP (32 s) or at once when a TCP connect is refused; --timeout caps it."
+    )
+
+    @OptionGroup var trunkOptions: TrunkOptions
+
+    @Option(help: "Seconds to wait for the answer.")
+    var timeout: Double = 5
+
+    func run() async throws {
+        let trunk = try trunkOptions.sipTrunk()
+        let (host, port) = try trunkOptions.listenAddress()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: SIPEndpointConfiguration(
+            listenHost: host, listenPort: port, listenUDP: true, listenTCP: false), logger: trunkOptions.logger("tandem.sip"))
+        try await endpoint.start()
+        let agent = SIPUserAgent(endpoint: endpoint, logger: trunkOptions.logger("tandem.sip"))
+        let started = Date()
+        let loop = endpoint.eventLoop
+        let result = loop.makePromise(of: Int?.self)
+        let answered = OnceFlag()
+        agent.ping(trunk).whenSuccess { status in if answered.set() { result.succeed(status) } }
+        let timer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { if answered.set() { result.succeed(nil) } }
+        let status = try await result.futureResult.get()
+        timer.cancel()
+        let milliseconds = Int(Date().timeIntervalSince(started) * 1000)
+        if let status {
+            emitLine(CallCommand.json([("trunk", trunk.destination.description), ("status", status), ("rttMs", milliseconds)]))
+        } else {
+            emitLine(CallCommand.json([("trunk", trunk.destination.description), ("status", "no answer"), ("waitedMs", milliseconds)]))
+        }
+        withExtendedLifetime(agent) {}
+        await endpoint.close()
+        try? await group.shutdownGracefully()
+        if status == nil { throw ExitCode(1) }
     }
 }
 
