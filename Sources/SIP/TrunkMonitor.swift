@@ -13,7 +13,7 @@ public enum SIPTrunkHealth: Sendable, Equatable {
 /// Pings the trunk with OPTIONS (RFC 3261 §11) every `interval` and tracks its health;
 /// a change is logged once (notice when it goes down, info when it comes back).
 /// Loop-confined: start, stop and read `health` on the endpoint's loop.
-public final class SIPTrunkMonitor {
+public final class SIPTrunkMonitor: @unchecked Sendable {
     public let agent: SIPUserAgent
     public let trunk: SIPTrunk
     public let interval: TimeAmount

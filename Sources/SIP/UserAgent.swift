@@ -86,7 +86,8 @@ public final class SIPUserAgent: @unchecked Sendable {
     let logger: Logger
     private var legs: [String: OutboundLeg] = [:]
     /// Decides inbound INVITEs. Without it every inbound INVITE gets 404.
-    public var inboundRouter: (@Sendable (InboundCallRequest) -> InboundRoute)?
+    /// May look things up (the store): it runs off the loop; the answer is sent on it.
+    public var inboundRouter: (@Sendable (InboundCallRequest) async -> InboundRoute)?
 
     static let allowed = "INVITE, ACK, CANCEL, BYE, OPTIONS"
     /// Methods Tandem recognises but does not serve (405 with Allow); any other method is
@@ -248,7 +249,25 @@ public final class SIPUserAgent: @unchecked Sendable {
         let request = server.request
         let called = request.requestURI.flatMap { SIPURI($0)?.user }
         let calling = request.from.flatMap { SIPURI(SIPNameAddress.uri(of: $0))?.user }
-        let route = inboundRouter?(InboundCallRequest(calledNumber: called, callingNumber: calling, request: request)) ?? .notFound
+        guard let router = inboundRouter else {
+            answerInbound(server, route: .notFound, called: called, calling: calling)
+            return
+        }
+        // The router may take a while (a database lookup): stop retransmissions first (§17.2.1).
+        server.respond(status: 100, reason: "Trying")
+        let inbound = InboundCallRequest(calledNumber: called, callingNumber: calling, request: request)
+        let loop = endpoint.eventLoop
+        let box = LoopConfined(server)
+        Task {
+            let route = await router(inbound)
+            loop.execute { [weak self] in
+                guard let self else { return box.value.respond(status: 500, reason: "Server Internal Error") }
+                self.answerInbound(box.value, route: route, called: called, calling: calling)
+            }
+        }
+    }
+
+    private func answerInbound(_ server: SIPServerTransaction, route: InboundRoute, called: String?, calling: String?) {
         switch route {
         case .notFound:
             logger.info("Inbound call to an unknown number: 404", metadata: ["to": "\(called ?? "-")", "from": "\(calling ?? "-")"])

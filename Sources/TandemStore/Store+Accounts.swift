@@ -524,3 +524,17 @@ extension ConversationStore {
         try db.execute(sql: "DELETE FROM participants WHERE sid = ?", arguments: [sid])
     }
 }
+
+extension ConversationStore {
+    /// Whether `number` is one of Tandem's numbers: the proxy address of an open SMS binding,
+    /// or the address of an Address Configuration. Used to answer inbound calls 480 (ours, no
+    /// route) rather than 404 (not ours).
+    public func isOwnNumber(_ number: String) async throws(ConversationsError) -> Bool {
+        try await read { db in
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS(SELECT 1 FROM participants WHERE proxy_address = ? AND binding_open = 1)
+                    OR EXISTS(SELECT 1 FROM address_configurations WHERE address = ?)
+                """, arguments: [number, number]) ?? false
+        }
+    }
+}

@@ -160,6 +160,14 @@ struct Serve: AsyncParsableCommand {
             logger.notice("SMS bridge: \(binds.map { "\($0.name) \($0.host):\($0.port)" }.joined(separator: ", ")); unrouted inbound \((file?.smpp?.rejectUnrouted ?? true) ? "rejected (the SMSC retries)" : "dropped")")
         }
 
+        // SIP, when the configuration has a sip section: bound now so a taken port fails the start.
+        var sip: ServeSIP?
+        if let section = file?.sip {
+            sip = try await ServeSIP(section: section, store: store, logger: logger)
+            logger.notice("SIP listening on \(section.listen ?? "127.0.0.1:5060") (port \(sip?.port ?? 0)), transport \(section.transport ?? "both")\(section.trunk.map { "; trunk \($0.host):\($0.port) pinged every \(Int(section.pingInterval ?? 30)) s" } ?? "")")
+        }
+        let sipPort = sip?.port
+
         let api = ConversationsAPI(store: store, credentials: APICredentials(accountSid: account, authToken: token, apiKeys: keys), baseURL: base)
         logger.notice("tandem \(TandemHTTP.version) serving http://\(host):\(port) (public \(base)), database \(databasePath), durability \(durability.rawValue), default service \(store.defaultServiceSid)")
 
@@ -177,7 +185,7 @@ struct Serve: AsyncParsableCommand {
             group.addTask {
                 try await TandemHTTP.application(host: host, port: listenPort, conversations: api, logger: appLogger) { bound in
                     // One machine-readable line for scripts and tests (the port matters with --port 0).
-                    FileHandle.standardOutput.write(Data("READY http=\(bound)\n".utf8))
+                    FileHandle.standardOutput.write(Data("READY http=\(bound)\(sipPort.map { " sip=\($0)" } ?? "")\n".utf8))
                     appLogger.notice("listening on http://\(host):\(bound)")
                 }.runService()
             }
@@ -211,6 +219,7 @@ struct Serve: AsyncParsableCommand {
             try await group.next()
             group.cancelAll()
         }
+        await sip?.stop()
         try store.close()
     }
 }

@@ -12,7 +12,10 @@ import TandemStore
 ///   "smpp": { "rejectUnrouted": true,
 ///             "providers": [ { "name": "smsc-a", "host": "10.0.0.5", "port": 2775, "systemId": "tandem", "password": "…",
 ///                              "systemType": "", "window": 10, "rate": 100,
-///                              "priority": 1, "weight": 1, "prefixes": ["+1"] } ] }
+///                              "priority": 1, "weight": 1, "prefixes": ["+1"] } ] },
+///   "sip": { "listen": "127.0.0.1:5060", "transport": "both", "pingInterval": 30,
+///            "trunk": { "host": "10.0.0.7", "port": 5060, "transport": "udp", "domain": "trunk.example.net",
+///                       "user": "tandem", "password": "…", "assertIdentity": false } }
 /// }
 /// ```
 struct ServeConfigurationFile: Decodable {
@@ -27,13 +30,20 @@ struct ServeConfigurationFile: Decodable {
         var throttleRetries: Int?
     }
     struct SMPPSection: Decodable { var providers: [Provider]?; var rejectUnrouted: Bool? }
+    struct SIPTrunkSection: Decodable {
+        var host: String; var port: Int; var transport: String?; var domain: String?
+        var user: String?; var password: String?; var assertIdentity: Bool?
+    }
+    struct SIPSection: Decodable { var listen: String?; var transport: String?; var pingInterval: Double?; var trunk: SIPTrunkSection? }
     var http: HTTP?
     var database: DatabaseSection?
     var api: API?
     var smpp: SMPPSection?
+    var sip: SIPSection?
 
     static let knownKeys: [String: Set<String>] = [
-        "": ["http", "database", "api", "smpp"],
+        "": ["http", "database", "api", "smpp", "sip"],
+        "sip": ["listen", "transport", "pingInterval", "trunk"],
         "http": ["host", "port", "publicBaseURL"],
         "database": ["path", "durability"],
         "api": ["accountSid", "authToken", "apiKeys"],
@@ -61,6 +71,10 @@ struct ServeConfigurationFile: Decodable {
             for (i, provider) in providers.enumerated() {
                 for key in provider.keys where !providerKeys.contains(key) { problems.append("unknown key 'smpp.providers[\(i)].\(key)'") }
             }
+        }
+        if let trunk = (object["sip"] as? [String: Any])?["trunk"] as? [String: Any] {
+            let trunkKeys: Set<String> = ["host", "port", "transport", "domain", "user", "password", "assertIdentity"]
+            for key in trunk.keys where !trunkKeys.contains(key) { problems.append("unknown key 'sip.trunk.\(key)'") }
         }
         if !problems.isEmpty { throw ConfigurationError("\(path): " + problems.joined(separator: "; ")) }
         do {

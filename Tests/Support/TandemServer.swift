@@ -53,20 +53,28 @@ final class TandemServer: @unchecked Sendable {
         process.standardError = FileHandle(forWritingAtPath: logFile)
         try process.run()
         let ready = readyLine(from: out, timeout: 30).line.split(separator: "\n").first.map(String.init) ?? ""
-        guard let portText = ready.split(separator: "=").last, ready.hasPrefix("READY http="),
-              let port = Int(portText.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        // READY http=PORT [sip=PORT]
+        var fields: [String: Int] = [:]
+        for field in ready.split(separator: " ").dropFirst() {
+            let pair = field.split(separator: "=", maxSplits: 1)
+            if pair.count == 2, let value = Int(pair[1].trimmingCharacters(in: .whitespacesAndNewlines)) { fields[String(pair[0])] = value }
+        }
+        guard ready.hasPrefix("READY http="), let port = fields["http"] else {
             process.terminate()
             let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""
             throw StartError(description: "tandem serve did not report READY (got '\(ready)'); log:\n\(log)")
         }
         // Keep draining stdout so the server never blocks on a full pipe.
         out.fileHandleForReading.readabilityHandler = { handle in _ = handle.availableData }
-        return TandemServer(process: process, port: port, database: database, logFile: logFile)
+        return TandemServer(process: process, port: port, sipPort: fields["sip"], database: database, logFile: logFile)
     }
 
-    private init(process: Process, port: Int, database: String, logFile: String) {
-        self.process = process; self.port = port; self.database = database; self.logFile = logFile
+    private init(process: Process, port: Int, sipPort: Int?, database: String, logFile: String) {
+        self.process = process; self.port = port; self.sipPort = sipPort; self.database = database; self.logFile = logFile
     }
+
+    /// The SIP port when the configuration has a `sip` section.
+    let sipPort: Int?
 
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
