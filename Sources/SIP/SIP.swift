@@ -20,8 +20,12 @@ internal import COSIP2
 public enum SIPParser {
     private static let initialised: Bool = {
         var first: UnsafeMutablePointer<osip_t>?
-        if osip_init(&first) != 0 { parser_init() }
-        // Kept, not released: it costs a few hundred bytes and the flag is what matters.
+        if osip_init(&first) == 0, let first {
+            // Only osip_init reads or writes the flag, so this instance can go at once.
+            osip_release(first)
+        } else {
+            parser_init()
+        }
         return true
     }()
 
