@@ -85,7 +85,11 @@ public struct Call: Sendable, Equatable {
     public mutating func transition(to next: CallStatus, sipCode: Int? = nil, reason: String? = nil, at time: NIODeadline = .now()) -> Bool {
         guard status.allows(next) else { return false }
         status = next
-        if next == .inProgress { answeredAt = time }
+        if next == .inProgress {
+            answeredAt = time
+            // The INVITE's final answer (2xx); a later BYE does not change it.
+            if let sipCode { self.sipCode = sipCode }
+        }
         if next.isFinal {
             endedAt = time
             if let sipCode { self.sipCode = sipCode }

@@ -95,19 +95,19 @@ public struct SIPResponseSkeleton: Sendable, Equatable {
 
     public var method: String { String(decoding: methodBytes, as: UTF8.self) }
     public var vias: [String] { viaBytes.map { String(decoding: $0, as: UTF8.self) } }
-    public var from: String { String(decoding: fromBytes, as: UTF8.self) }
-    public var to: String { String(decoding: toBytes, as: UTF8.self) }
-    public var callID: String { String(decoding: callIDBytes, as: UTF8.self) }
-    public var cseq: String { String(decoding: cseqBytes, as: UTF8.self) }
+    public var from: String? { fromBytes.map { String(decoding: $0, as: UTF8.self) } }
+    public var to: String? { toBytes.map { String(decoding: $0, as: UTF8.self) } }
+    public var callID: String? { callIDBytes.map { String(decoding: $0, as: UTF8.self) } }
+    public var cseq: String? { cseqBytes.map { String(decoding: $0, as: UTF8.self) } }
 
     // Kept as bytes so that the echo is byte-exact even when a value is not valid UTF-8.
     private let methodBytes: [UInt8]
     private let unsupportedVersion: Bool
     private let viaBytes: [[UInt8]]
-    private let fromBytes: [UInt8]
-    private let toBytes: [UInt8]
-    private let callIDBytes: [UInt8]
-    private let cseqBytes: [UInt8]
+    private let fromBytes: [UInt8]?
+    private let toBytes: [UInt8]?
+    private let callIDBytes: [UInt8]?
+    private let cseqBytes: [UInt8]?
 
     /// Scans a request.
     ///
@@ -197,7 +197,9 @@ public struct SIPResponseSkeleton: Sendable, Equatable {
             }
         }
 
-        guard !vias.isEmpty, let from, let to, let callID, let cseq else { return nil }
+        // Only a Via is needed to send an answer back. A request missing From, To, Call-ID or
+        // CSeq still gets its 400 (without those lines) so the sender's trace says why.
+        guard !vias.isEmpty else { return nil }
         self.methodBytes = method
         self.unsupportedVersion = SIPSyntax.hasOtherSIPVersion(in: bytes, from: 0, to: startLineEnd)
         self.viaBytes = vias
@@ -229,7 +231,7 @@ public struct SIPResponseSkeleton: Sendable, Equatable {
     public func response(status: Int, reason: String, toTag: String, extraHeaders: [(String, String)] = []) -> [UInt8] {
         precondition((100...699).contains(status), "SIP status codes are 100...699 (RFC 3261 §7.2)")
         var out: [UInt8] = []
-        out.reserveCapacity(256 + viaBytes.reduce(0) { $0 + $1.count } + fromBytes.count + toBytes.count)
+        out.reserveCapacity(256 + viaBytes.reduce(0) { $0 + $1.count } + (fromBytes?.count ?? 0) + (toBytes?.count ?? 0))
 
         func line(_ name: String, _ value: [UInt8]) {
             out.append(contentsOf: name.utf8)
@@ -242,15 +244,17 @@ public struct SIPResponseSkeleton: Sendable, Equatable {
         out.append(contentsOf: reason.utf8.filter { !SIPSyntax.isLineBreakOrNUL($0) })
         out.append(contentsOf: [0x0d, 0x0a])
         for via in viaBytes { line("Via", via) }
-        line("From", fromBytes)
+        if let fromBytes { line("From", fromBytes) }
         let tag = toTag.utf8.filter(SIPSyntax.isTokenByte)
-        if tag.isEmpty || SIPSyntax.hasTagParameter(toBytes) {
-            line("To", toBytes)
-        } else {
-            line("To", toBytes + Array(";tag=".utf8) + tag)
+        if let toBytes {
+            if tag.isEmpty || SIPSyntax.hasTagParameter(toBytes) {
+                line("To", toBytes)
+            } else {
+                line("To", toBytes + Array(";tag=".utf8) + tag)
+            }
         }
-        line("Call-ID", callIDBytes)
-        line("CSeq", cseqBytes)
+        if let callIDBytes { line("Call-ID", callIDBytes) }
+        if let cseqBytes { line("CSeq", cseqBytes) }
         for (name, value) in extraHeaders {
             let cleanName = name.utf8.filter(SIPSyntax.isTokenByte)
             guard !cleanName.isEmpty else { continue }
