@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -132,7 +135,6 @@ public final class SIPEndpoint: @unchecked Sendable {
     let index: SIPTransactionIndex
     public private(set) var localPort: Int = 0
     public private(set) var statistics = SIPEndpointStatistics()
-    private let traceLimiter = TraceLimiter()
 
     /// A new request outside any existing transaction (after the guard, the parser and the
     /// transaction layer). Set before `start()`. Without one, requests get 501 / 481.
@@ -268,6 +270,27 @@ public final class SIPEndpoint: @unchecked Sendable {
 
     public var advertisedHost: String { configuration.advertisedHost ?? configuration.listenHost }
 
+    /// The local address the kernel would use to reach `destination` (a connected UDP socket,
+    /// nothing sent): what to advertise in Via and Contact when listening on 0.0.0.0 or ::.
+    public static func localAddress(toward destination: SocketAddress) -> String? {
+        let family: Int32 = destination.protocol == .inet6 ? AF_INET6 : AF_INET
+        let fd = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { _ = Glibc.close(fd) }
+        let connected = destination.withSockAddr { address, length in Glibc.connect(fd, address, socklen_t(length)) }
+        guard connected == 0 else { return nil }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let named = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        guard named == 0 else { return nil }
+        var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+        let status = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getnameinfo($0, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) }
+        }
+        guard status == 0 else { return nil }
+        return String(cString: host)
+    }
+
     /// `SIP/2.0/UDP host:port;branch=z9hG4bK…;rport` for a new client transaction.
     public func via(transport: SIPTransportProtocol, branch: String) -> String {
         "SIP/2.0/\(transport.viaToken) \(hostForURI(advertisedHost)):\(localPort);branch=\(branch);rport"
@@ -345,6 +368,7 @@ public final class SIPEndpoint: @unchecked Sendable {
     private func write(_ bytes: [UInt8], to destination: SIPDestination, connection: (any Channel)?,
                        onFailure: ((String) -> Void)?) {
         statistics.messagesSent += 1
+        logger.trace("SIP out to \(destination)\n\(String(decoding: bytes, as: UTF8.self))")
         switch destination.transport {
         case .udp:
             guard let channel = udpChannel else {
@@ -412,6 +436,7 @@ public final class SIPEndpoint: @unchecked Sendable {
     func receive(_ buffer: ByteBuffer, from source: SIPDestination, connection: (any Channel)?) {
         guard !closed else { return }
         statistics.messagesReceived += 1
+        logger.trace("SIP in from \(source)\n\(String(decoding: buffer.readableBytesView, as: UTF8.self))")
         let verdict = buffer.withUnsafeReadableBytes { configuration.datagramGuard.inspect($0) }
         switch verdict {
         case .parse:
@@ -811,9 +836,6 @@ public struct SIPEndpointError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
 }
-
-/// Rate-limits osip2's own trace lines (they come on every parse error).
-final class TraceLimiter: @unchecked Sendable {}
 
 /// A value that is only ever used on the endpoint's event loop, carried through a
 /// `@Sendable` closure that runs there.

@@ -50,12 +50,11 @@ struct BenchCalls: AsyncParsableCommand {
         print("warning: this is a debug build; figures are meaningless. Use: swift build -c release")
         #endif
         let trunk = try trunkOptions.sipTrunk()
-        let (host, port) = try trunkOptions.listenAddress()
         let logger = trunkOptions.logger("tandem.sip")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: SIPEndpointConfiguration(
-            listenHost: host, listenPort: port, listenUDP: true, listenTCP: trunk.destination.transport == .tcp,
-            retention: retention == "indexed" ? .indexed : .rfc3261), logger: logger)
+        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: try trunkOptions.endpointConfiguration(
+            trunk: trunk, listenTCP: trunk.destination.transport == .tcp, retention: retention == "indexed" ? .indexed : .rfc3261),
+            logger: logger)
         try await endpoint.start()
         let agent = SIPUserAgent(endpoint: endpoint, logger: logger)
         let driver = CallBenchDriver(agent: agent, trunk: trunk, from: from, to: to, count: count,

@@ -29,6 +29,9 @@ struct TrunkOptions: ParsableArguments {
     @Flag(help: "Add P-Asserted-Identity with the caller's number (RFC 3325).")
     var assertIdentity = false
 
+    @Option(help: "Host to write in Via and Contact (default: the listening host, or when listening on 0.0.0.0/:: the local address that reaches the trunk).")
+    var advertise: String?
+
     @Option(help: "Log level: trace, debug, info, notice, warning, error.")
     var logLevel = "warning"
 
@@ -57,6 +60,18 @@ struct TrunkOptions: ParsableArguments {
     func listenAddress() throws -> (String, Int) {
         let (host, port) = try TrunkOptions.hostPort(listen, option: "--listen", allowZero: true)
         return (host, port)
+    }
+
+    /// The endpoint settings for reaching `trunk` from `--listen` (and `--advertise`).
+    func endpointConfiguration(trunk: SIPTrunk, listenTCP: Bool, retention: SIPTransactionRetention = .indexed) throws -> SIPEndpointConfiguration {
+        let (host, port) = try listenAddress()
+        var advertised = advertise
+        if advertised == nil, host == "0.0.0.0" || host == "::" {
+            advertised = SIPEndpoint.localAddress(toward: trunk.destination.address)
+            guard advertised != nil else { throw ValidationError("cannot tell which local address reaches the trunk; give --advertise HOST") }
+        }
+        return SIPEndpointConfiguration(listenHost: host, listenPort: port, listenUDP: true, listenTCP: listenTCP,
+                                        advertisedHost: advertised, retention: retention)
     }
 
     func logger(_ label: String) -> Logger {
@@ -134,7 +149,6 @@ struct CallCommand: AsyncParsableCommand {
 
     func run() async throws {
         let trunk = try trunkOptions.sipTrunk()
-        let (host, port) = try trunkOptions.listenAddress()
         var offer: [UInt8]?
         if let sdpFile {
             guard let data = FileManager.default.contents(atPath: sdpFile) else { throw ValidationError("cannot read --sdp-file \(sdpFile)") }
@@ -142,8 +156,8 @@ struct CallCommand: AsyncParsableCommand {
         }
         let logger = trunkOptions.logger("tandem.sip")
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: SIPEndpointConfiguration(
-            listenHost: host, listenPort: port, listenUDP: true, listenTCP: trunk.destination.transport == .tcp), logger: logger)
+        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: try trunkOptions.endpointConfiguration(
+            trunk: trunk, listenTCP: trunk.destination.transport == .tcp), logger: logger)
         do {
             try await endpoint.start()
         } catch {
@@ -355,10 +369,9 @@ struct SIPPing: AsyncParsableCommand {
 
     func run() async throws {
         let trunk = try trunkOptions.sipTrunk()
-        let (host, port) = try trunkOptions.listenAddress()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: SIPEndpointConfiguration(
-            listenHost: host, listenPort: port, listenUDP: true, listenTCP: false), logger: trunkOptions.logger("tandem.sip"))
+        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: try trunkOptions.endpointConfiguration(
+            trunk: trunk, listenTCP: false), logger: trunkOptions.logger("tandem.sip"))
         try await endpoint.start()
         let agent = SIPUserAgent(endpoint: endpoint, logger: trunkOptions.logger("tandem.sip"))
         let started = Date()

@@ -34,7 +34,9 @@ struct ServeConfigurationFile: Decodable {
         var host: String; var port: Int; var transport: String?; var domain: String?
         var user: String?; var password: String?; var assertIdentity: Bool?
     }
-    struct SIPSection: Decodable { var listen: String?; var transport: String?; var pingInterval: Double?; var trunk: SIPTrunkSection? }
+    struct SIPSection: Decodable {
+        var listen: String?; var advertise: String?; var transport: String?; var pingInterval: Double?; var trunk: SIPTrunkSection?
+    }
     var http: HTTP?
     var database: DatabaseSection?
     var api: API?
@@ -43,7 +45,7 @@ struct ServeConfigurationFile: Decodable {
 
     static let knownKeys: [String: Set<String>] = [
         "": ["http", "database", "api", "smpp", "sip"],
-        "sip": ["listen", "transport", "pingInterval", "trunk"],
+        "sip": ["listen", "advertise", "transport", "pingInterval", "trunk"],
         "http": ["host", "port", "publicBaseURL"],
         "database": ["path", "durability"],
         "api": ["accountSid", "authToken", "apiKeys"],
