@@ -10,7 +10,8 @@ public enum SIPTrunkHealth: Sendable, Equatable {
     case down(failures: Int)
 }
 
-/// Pings the trunk with OPTIONS (RFC 3261 §11) every `interval` and tracks its health;
+/// Pings the trunk with OPTIONS (RFC 3261 §11) every `interval` (an answer must come within
+/// the interval, at most 5 s) and tracks its health;
 /// a change is logged once (notice when it goes down, info when it comes back).
 /// Loop-confined: start, stop and read `health` on the endpoint's loop.
 public final class SIPTrunkMonitor: @unchecked Sendable {
@@ -51,7 +52,9 @@ public final class SIPTrunkMonitor: @unchecked Sendable {
 
     private func ping() {
         let started = NIODeadline.now()
-        agent.ping(trunk).assumeIsolated().whenSuccess { [weak self] status in
+        // An answer later than the interval (or 5 s) counts as none.
+        let timeout = min(interval, .seconds(5))
+        agent.ping(trunk, timeout: timeout).assumeIsolated().whenSuccess { [weak self] status in
             guard let self else { return }
             self.scheduleNext()
             if let status {

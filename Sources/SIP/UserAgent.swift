@@ -168,10 +168,20 @@ public final class SIPUserAgent: @unchecked Sendable {
     }
 
     /// Sends OPTIONS to the trunk (RFC 3261 §11) and reports the final status, or nil on
-    /// timeout / transport error. Used to track the trunk's health.
-    public func ping(_ trunk: SIPTrunk) -> EventLoopFuture<Int?> {
+    /// transport error or when no final response came within `timeout` (default: Timer F,
+    /// 32 s over UDP). Used to track the trunk's health.
+    public func ping(_ trunk: SIPTrunk, timeout: TimeAmount? = nil) -> EventLoopFuture<Int?> {
         let promise = endpoint.eventLoop.makePromise(of: Int?.self)
+        let settled = LoopConfinedBox<Bool>()
+        let settle: (Int?) -> Void = { status in
+            guard settled.value != true else { return }
+            settled.value = true
+            promise.succeed(status)
+        }
         endpoint.eventLoop.execute {
+            if let timeout {
+                self.endpoint.eventLoop.assumeIsolated().scheduleTask(in: timeout) { settle(nil) }
+            }
             let uri = "sip:\(trunk.domain)"
             let request = SIPMessage.request("OPTIONS", uri: uri, headers: [
                 SIPHeaderField("Via", self.endpoint.via(transport: trunk.destination.transport, branch: SIPIdentifiers.branch())),
@@ -186,11 +196,11 @@ public final class SIPUserAgent: @unchecked Sendable {
             let sent = self.endpoint.sendRequest(request, to: trunk.destination) { event in
                 switch event {
                 case .provisional: break
-                case .final(let response): promise.succeed(response.statusCode)
-                case .timeout, .transportError: promise.succeed(nil)
+                case .final(let response): settle(response.statusCode)
+                case .timeout, .transportError: settle(nil)
                 }
             }
-            if !sent { promise.succeed(nil) }
+            if !sent { settle(nil) }
         }
         return promise.futureResult
     }

@@ -375,13 +375,7 @@ struct SIPPing: AsyncParsableCommand {
         try await endpoint.start()
         let agent = SIPUserAgent(endpoint: endpoint, logger: trunkOptions.logger("tandem.sip"))
         let started = Date()
-        let loop = endpoint.eventLoop
-        let result = loop.makePromise(of: Int?.self)
-        let answered = OnceFlag()
-        agent.ping(trunk).whenSuccess { status in if answered.set() { result.succeed(status) } }
-        let timer = loop.scheduleTask(in: .milliseconds(Int64(timeout * 1000))) { if answered.set() { result.succeed(nil) } }
-        let status = try await result.futureResult.get()
-        timer.cancel()
+        let status = try await agent.ping(trunk, timeout: .milliseconds(Int64(timeout * 1000))).get()
         let milliseconds = Int(Date().timeIntervalSince(started) * 1000)
         if let status {
             emitLine(CallCommand.json([("trunk", trunk.destination.description), ("status", status), ("rttMs", milliseconds)]))

@@ -127,6 +127,25 @@ func waitForExit(_ process: Process, timeout: Duration) async -> Bool {
     return !process.isRunning
 }
 
+/// For stopping, where the exit status does not matter: Foundation sometimes reaps late
+/// (`isRunning` stayed true for seconds with the launcher already a zombie), so an exited but
+/// unreaped process counts as stopped. Never read `terminationStatus` after this alone.
+@discardableResult
+func waitForStop(_ process: Process, timeout: TimeInterval) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning, !processHasExited(process.processIdentifier), Date() < deadline { usleep(20_000) }
+    return !process.isRunning || processHasExited(process.processIdentifier)
+}
+
+/// Whether `pid` is gone or a zombie (exited, not yet reaped), from /proc/PID/stat.
+func processHasExited(_ pid: Int32) -> Bool {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return true }
+    // "PID (comm) STATE …": the state follows the last ')'.
+    guard let close = stat.lastIndex(of: ")") else { return false }
+    let state = stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first
+    return state == "Z" || state == "X"
+}
+
 /// Runs a tool to its end (tshark reading a file, …) and returns its status and output.
 func runTool(_ executable: String, _ arguments: [String], timeout: TimeInterval = 60) throws
     -> (status: Int32, stdout: String, stderr: String) {
@@ -236,11 +255,11 @@ final class SIPPeerProcess: @unchecked Sendable {
 
     /// SIGTERM: the launcher stops its peer (the whole process group) and removes its work dir.
     func stop() {
-        guard process.isRunning else { return }
+        guard process.isRunning, !processHasExited(process.processIdentifier) else { return }
         kill(process.processIdentifier, SIGTERM)
-        if !waitForExit(process, timeout: 8) {
+        if !waitForStop(process, timeout: 8) {
             kill(process.processIdentifier, SIGKILL)
-            waitForExit(process, timeout: 2)
+            waitForStop(process, timeout: 2)
         }
     }
 

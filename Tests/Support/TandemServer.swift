@@ -92,7 +92,7 @@ final class TandemServer: @unchecked Sendable {
 
     private func waitGone() {
         let deadline = Date().addingTimeInterval(10)
-        while Foundation.kill(process.processIdentifier, 0) == 0, Date() < deadline { usleep(20_000) }
+        while !processHasExited(process.processIdentifier), Date() < deadline { usleep(20_000) }
         usleep(50_000)
     }
 
