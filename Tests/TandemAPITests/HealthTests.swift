@@ -11,12 +11,19 @@ import FoundationNetworking
 @Suite struct HealthTests {
     /// Starts the real application on an ephemeral loopback port and asks it over HTTP.
     @Test func healthEndpointAnswersOKOverHTTP() async throws {
-        let port = Int.random(in: 20_000...40_000)
+        // Port 0: the kernel picks a free one and the app reports it (a random fixed port could
+        // collide with the ephemeral ports the peers of other suites hold).
         let logger = Logger(label: "test")
-        let app = TandemHTTP.application(host: "127.0.0.1", port: port, logger: logger)
+        let (bound, boundPort) = AsyncStream<Int>.makeStream()
+        let app = TandemHTTP.application(host: "127.0.0.1", port: 0, logger: logger) { port in
+            boundPort.yield(port)
+            boundPort.finish()
+        }
         let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await services.run() }
+            var iterator = bound.makeAsyncIterator()
+            let port = try #require(await iterator.next())
             var body: Data?
             var status = 0
             for _ in 0..<50 {
