@@ -39,7 +39,6 @@ final class OutboundLeg {
     private var scheduled: [Scheduled<Void>] = []
 
     var logger: Logger { agent.logger }
-    var requestDomain: String { trunk.domain }
 
     init(agent: SIPUserAgent, name: String, from: String, to: String, trunk: SIPTrunk, offer: [UInt8]?, timers: CallTimers) {
         self.agent = agent
@@ -316,7 +315,6 @@ final class OutboundLeg {
             server.respond(status: 200, reason: "OK")
             if call.status == .inProgress {
                 finish(.completed, sipCode: nil, reason: "Hung up by the far end")
-                onRemoteHangUp?()
             }
         case "INVITE":
             // Re-INVITE (session refresh, hold): not supported; the session stays as it is.
@@ -329,8 +327,6 @@ final class OutboundLeg {
             server.respond(status: 501, reason: "Not Implemented", headers: [SIPHeaderField("Allow", SIPUserAgent.allowed)])
         }
     }
-
-    var onRemoteHangUp: (() -> Void)?
 
     private func finish(_ status: CallStatus, sipCode: Int?, reason: String, byeStatus: Int? = nil) {
         guard !call.status.isFinal else { return }

@@ -94,14 +94,12 @@ final class TransactionContext {
     var connection: (any Channel)?
     var transaction: UnsafeMutablePointer<osip_transaction_t>?
     var clientHandler: ((SIPClientEvent) -> Void)?
-    var isInvite: Bool
     var key: SIPTransactionKey?
     var finished = false
 
-    init(destination: SIPDestination, connection: (any Channel)?, isInvite: Bool) {
+    init(destination: SIPDestination, connection: (any Channel)?) {
         self.destination = destination
         self.connection = connection
-        self.isInvite = isInvite
     }
 }
 
@@ -169,10 +167,8 @@ public final class SIPEndpoint: @unchecked Sendable {
         SIPParser.routeTrace(to: logger)
     }
 
-    deinit {
-        // `close()` frees osip; an endpoint that was never closed leaks it deliberately rather
-        // than touching osip from an arbitrary thread.
-    }
+    // No deinit: `close()` frees osip2 on the loop. An endpoint never closed leaks it rather
+    // than touching osip2 from whatever thread runs the deinit.
 
     /// Binds the listening sockets. The port is the same for UDP and TCP.
     public func start() async throws {
@@ -323,15 +319,14 @@ public final class SIPEndpoint: @unchecked Sendable {
             logger.error("osip2 refused an outgoing request", metadata: ["request": "\(request.description)"])
             return false
         }
-        let isInvite = request.method == "INVITE"
         var transaction: UnsafeMutablePointer<osip_transaction_t>?
-        let type = isInvite ? ICT : NICT
+        let type = request.method == "INVITE" ? ICT : NICT
         guard osip_transaction_init(&transaction, type, osip, message) == 0, let transaction else {
             osip_message_free(message)
             logger.error("osip_transaction_init failed", metadata: ["method": "\(request.method ?? "?")"])
             return false
         }
-        let context = TransactionContext(destination: destination, connection: nil, isInvite: isInvite)
+        let context = TransactionContext(destination: destination, connection: nil)
         context.transaction = transaction
         context.clientHandler = handler
         context.key = SIPTransactionKey(clientRequest: request)
@@ -531,7 +526,7 @@ public final class SIPEndpoint: @unchecked Sendable {
             write(skeleton.serialized(), to: source, connection: connection, onFailure: nil)
             return
         }
-        let context = TransactionContext(destination: source, connection: connection, isInvite: value.method == "INVITE")
+        let context = TransactionContext(destination: source, connection: connection)
         context.transaction = transaction
         context.key = SIPTransactionKey(serverRequest: value)
         if let key = context.key { index.insertActive(key, transaction) }

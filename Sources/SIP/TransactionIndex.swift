@@ -94,7 +94,6 @@ final class SIPTransactionIndex {
 
     var retiredCount: Int { retired.count }
     var hasRetired: Bool { !retired.isEmpty }
-    var activeCount: Int { active.count }
 
     func lookup(incoming message: SIPMessage) -> Lookup {
         let key = message.isRequest ? SIPTransactionKey(serverRequest: message) : SIPTransactionKey(response: message)

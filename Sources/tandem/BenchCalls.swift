@@ -84,6 +84,9 @@ struct BenchCalls: AsyncParsableCommand {
             print(String(format: "memory per answered call: %.1f KiB (resident growth with %d calls up)", perCall / 1024, result.completed))
         }
         print(String(format: "completed: %d, failed: %d, elapsed: %.2f s", result.completed, result.failed, elapsed))
+        if let stats = try? await endpoint.eventLoop.submit({ endpoint.statistics }).get() {
+            print("SIP messages: \(stats.messagesSent) sent, \(stats.messagesReceived) received, \(stats.absorbed) retransmissions absorbed by retired transactions, \(stats.rejected) refused")
+        }
         await endpoint.close()
         try? await group.shutdownGracefully()
         print(String(format: "calls/s: %.0f", Double(result.completed) / elapsed))
