@@ -7,18 +7,27 @@ public enum SIPIdentifiers {
     public static func branch() -> String { "z9hG4bK" + hex(12) }
     public static func tag() -> String { hex(8) }
     public static func callID(host: String) -> String { hex(16) + "@" + host }
+    /// `bytes` random bytes from the system's generator as lower-case hex. Eight bytes per
+    /// draw: one getrandom call per byte showed up as 6 % of a call-setup benchmark.
     public static func hex(_ bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes * 2)
-        for _ in 0..<bytes {
-            let byte = UInt8.random(in: 0...255, using: &generator)
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+        var remaining = bytes
+        while remaining > 0 {
+            var word = generator.next()
+            for _ in 0..<min(8, remaining) {
+                let byte = UInt8(truncatingIfNeeded: word)
+                word >>= 8
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0f)])
+            }
+            remaining -= 8
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
 }
 
 /// Builds responses to requests (RFC 3261 §8.2.6): Via, From, Call-ID and CSeq copied, the To

@@ -370,8 +370,11 @@ public final class SIPEndpoint: @unchecked Sendable {
                 onFailure?("no UDP socket")
                 return
             }
+            // Written now, flushed once at the end of the round: NIO then hands the whole batch to
+            // the kernel in one sendmmsg instead of a sendmsg per datagram.
             let buffer = channel.allocator.buffer(bytes: bytes)
-            let future = channel.writeAndFlush(AddressedEnvelope(remoteAddress: destination.address, data: buffer))
+            let future = channel.write(AddressedEnvelope(remoteAddress: destination.address, data: buffer))
+            requestFlush()
             if let onFailure {
                 let confined = LoopConfined(onFailure)
                 future.whenFailure { error in self.eventLoop.execute { confined.value("\(error)") } }
@@ -564,9 +567,36 @@ public final class SIPEndpoint: @unchecked Sendable {
 
     /// Runs osip2's state machines and timers until nothing is left to do, then the TU work
     /// they produced, then frees killed transactions, then arms the next timer.
+    private var udpFlushPending = false
+    private var flushScheduled = false
+    private var inRound = false
+
+    /// Marks the UDP socket for a flush: at the end of the current round, or on the next turn
+    /// of the loop when the write came from outside one.
+    private func requestFlush() {
+        udpFlushPending = true
+        guard !inRound, !flushScheduled else { return }
+        flushScheduled = true
+        eventLoop.execute {
+            self.flushScheduled = false
+            self.flushUDP()
+        }
+    }
+
+    private func flushUDP() {
+        guard udpFlushPending else { return }
+        udpFlushPending = false
+        udpChannel?.flush()
+    }
+
     func runTransactions() {
         runScheduled = false
         guard !released else { return }
+        inRound = true
+        defer {
+            inRound = false
+            flushUDP()
+        }
         var rounds = 0
         repeat {
             needsRun = false

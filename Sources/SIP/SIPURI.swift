@@ -76,16 +76,23 @@ public struct SIPURI: Sendable, Equatable, CustomStringConvertible {
 
     /// Escapes what may not appear literally in a user part (RFC 3261 §25.1 `user`).
     static func escapeUser(_ user: String) -> String {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()&=+$,;?/".utf8)
+        if user.utf8.allSatisfy({ userAllowed[Int($0)] }) { return user }
         var out = ""
         for byte in user.utf8 {
-            if allowed.contains(byte) { out.unicodeScalars.append(UnicodeScalar(byte)) } else {
+            if userAllowed[Int(byte)] { out.unicodeScalars.append(UnicodeScalar(byte)) } else {
                 out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
             }
         }
         return out
     }
 }
+
+/// Bytes allowed unescaped in a user part (RFC 3261 §25.1 `user`), by byte value.
+private let userAllowed: [Bool] = {
+    var table = [Bool](repeating: false, count: 256)
+    for byte in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!~*'()&=+$,;?/".utf8 { table[Int(byte)] = true }
+    return table
+}()
 
 extension String {
     func leftPadded(to width: Int) -> String {
