@@ -28,7 +28,7 @@ import Testing
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
-            try await client.waitUntilBound(timeout: .seconds(10))
+            try await client.waitUntilBound(timeout: .seconds(30))
             let result = try await body()
             await client.shutdown()
             return result
@@ -57,7 +57,7 @@ import Testing
         await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             do throws(SMPPClientError) {
-                try await client.waitUntilBound(timeout: .seconds(10))
+                try await client.waitUntilBound(timeout: .seconds(30))
                 Issue.record("bound with a wrong password")
             } catch {
                 #expect(error.kind == .bindRejected)
@@ -352,7 +352,7 @@ import Testing
         #expect(profile.problems().isEmpty)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await profile.run() }
-            try await profile.waitUntilBound()
+            try await profile.waitUntilBound(timeout: .seconds(30))
             var submit = SMSCIntegrationTests.template()
             submit.registeredDelivery = 1
             let id = try await profile.submit(submit).messageID
@@ -437,7 +437,7 @@ import Testing
         await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             do throws(SMPPClientError) {
-                try await client.waitUntilBound(timeout: .seconds(10))
+                try await client.waitUntilBound(timeout: .seconds(30))
                 Issue.record("bound to an SMSC whose certificate no trusted CA signed")
             } catch {
                 #expect(error.kind == .tlsFailed)
