@@ -33,10 +33,13 @@ public struct SIPEndpointConfiguration: Sendable {
     /// How long finished transactions are kept to absorb retransmissions; see
     /// `SIPTransactionRetention`.
     public var retention: SIPTransactionRetention
+    /// Inbound TCP connections that send nothing (not even a CRLF keep-alive) for this long
+    /// are closed.
+    public var tcpIdleTimeout: TimeAmount
 
     public init(listenHost: String = "127.0.0.1", listenPort: Int = 0, listenUDP: Bool = true, listenTCP: Bool = true,
                 advertisedHost: String? = nil, datagramGuard: SIPDatagramGuard = SIPDatagramGuard(),
-                product: String = "Tandem", retention: SIPTransactionRetention = .rfc3261) {
+                product: String = "Tandem", retention: SIPTransactionRetention = .indexed, tcpIdleTimeout: TimeAmount = .seconds(600)) {
         self.listenHost = listenHost
         self.listenPort = listenPort
         self.listenUDP = listenUDP
@@ -45,6 +48,7 @@ public struct SIPEndpointConfiguration: Sendable {
         self.datagramGuard = datagramGuard
         self.product = product
         self.retention = retention
+        self.tcpIdleTimeout = tcpIdleTimeout
     }
 }
 
@@ -199,6 +203,7 @@ public final class SIPEndpoint: @unchecked Sendable {
                 .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: configuration.tcpIdleTimeout))
                         try channel.pipeline.syncOperations.addHandler(
                             SIPStreamHandler(endpoint: self, maximumSize: guardLimits.maximumSize,
                                              maximumHeaderLines: guardLimits.maximumHeaderLines))

@@ -117,4 +117,16 @@ final class SIPStreamHandler: ChannelInboundHandler {
         endpoint.logTransportError(error, on: "tcp")
         context.close(promise: nil)
     }
+
+    /// An inbound connection silent for the idle time (`IdleStateHandler` in front) is closed:
+    /// a peer that connects and sends nothing must not hold a socket forever.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            endpoint.logStreamError("idle connection closed", from: SIPDestination(
+                address: context.channel.remoteAddress ?? (try! SocketAddress(ipAddress: "0.0.0.0", port: 0)), transport: .tcp))
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
 }

@@ -17,7 +17,7 @@ struct TrunkOptions: ParsableArguments {
     @Option(help: "Digest user name for 401/407 challenges.")
     var user: String?
 
-    @Option(help: "Digest password.")
+    @Option(help: "Digest password (or the environment variable TANDEM_SIP_PASSWORD, which ps does not show).")
     var password: String?
 
     @Option(help: "Domain in Request-URI, From and To (default: the trunk's HOST:PORT).")
@@ -52,8 +52,10 @@ struct TrunkOptions: ParsableArguments {
         } catch {
             throw ValidationError("--trunk: cannot resolve '\(host)': \(error)")
         }
-        if (user == nil) != (password == nil) { throw ValidationError("give both --user and --password, or neither") }
-        let credentials = user.map { DigestCredentials(username: $0, password: password ?? "") }
+        let secret = password ?? ProcessInfo.processInfo.environment["TANDEM_SIP_PASSWORD"]
+        if user == nil, password != nil { throw ValidationError("--password needs --user") }
+        if user != nil, secret == nil { throw ValidationError("--user needs --password or TANDEM_SIP_PASSWORD") }
+        let credentials = user.map { DigestCredentials(username: $0, password: secret ?? "") }
         return SIPTrunk(destination: destination, domain: domain ?? trunk, credentials: credentials, assertIdentity: assertIdentity)
     }
 

@@ -171,3 +171,56 @@ final class UDPProbe {
         try await group.shutdownGracefully()
     }
 }
+
+@Suite struct StreamTransportTests {
+    /// A blocking TCP client socket on loopback with a receive timeout.
+    static func connectTCP(port: Int) throws -> Int32 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let status = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        try #require(status == 0)
+        var timeout = timeval(tv_sec: 2, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    @Test func aDoubleCRLFPingGetsACRLFPongAndAnIdleConnectionIsClosed() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: SIPEndpointConfiguration(
+            listenUDP: false, listenTCP: true, tcpIdleTimeout: .milliseconds(700)))
+        try await endpoint.start()
+        let fd = try Self.connectTCP(port: endpoint.localPort)
+        defer { close(fd) }
+        _ = send(fd, "\r\n\r\n", 4, 0)  // RFC 5626 §3.5.1 ping
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let pong = recv(fd, &buffer, buffer.count, 0)
+        #expect(pong == 2 && buffer[0] == 0x0d && buffer[1] == 0x0a)
+        // Then silence: the connection is closed after the idle time (recv sees end of stream).
+        let started = Date()
+        let end = recv(fd, &buffer, buffer.count, 0)
+        #expect(end == 0)
+        #expect(Date().timeIntervalSince(started) < 1.9)
+        await endpoint.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func aFramingErrorClosesTheStream() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: SIPEndpointConfiguration(listenUDP: false, listenTCP: true))
+        try await endpoint.start()
+        let fd = try Self.connectTCP(port: endpoint.localPort)
+        defer { close(fd) }
+        // No Content-Length: a stream cannot be resynchronised, so it is closed (RFC 3261 §18.3).
+        let text = "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;branch=z9hG4bKx\r\n\r\n"
+        _ = send(fd, text, text.utf8.count, 0)
+        var buffer = [UInt8](repeating: 0, count: 256)
+        #expect(recv(fd, &buffer, buffer.count, 0) == 0)
+        await endpoint.close()
+        try await group.shutdownGracefully()
+    }
+}
