@@ -54,7 +54,9 @@ struct SIPDialog {
         return (firstURI, Array(routeSet.dropFirst()) + ["<\(remoteTarget)>"], firstURI)
     }
 
-    /// The address and transport of the next hop URI (numeric hosts or names, default port 5060).
+    /// The address and transport of the next hop URI (default port 5060). Only numeric hosts
+    /// are used: a name would need a DNS lookup, which must never block the SIP event loop, so
+    /// requests to a name go to `fallback` (the trunk, which routes them on).
     static func destination(of uri: String, fallback: SIPDestination) -> SIPDestination {
         guard let parsed = SIPURI(uri) else { return fallback }
         let transport: SIPTransportProtocol = parsed.transport == "tcp" ? .tcp : (parsed.transport == "udp" ? .udp : fallback.transport)
@@ -62,6 +64,6 @@ struct SIPDialog {
         if let address = try? SocketAddress(ipAddress: parsed.host.trimmingCharacters(in: "[]"), port: port) {
             return SIPDestination(address: address, transport: transport)
         }
-        return (try? SIPDestination(host: parsed.host, port: port, transport: transport)) ?? fallback
+        return fallback
     }
 }

@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 internal import COSIP2
 
 /// Random identifiers for SIP: branches with the RFC 3261 magic cookie (§8.1.1.7), tags
@@ -59,22 +60,30 @@ public enum SIPResponseBuilder {
 /// to the logger at debug level, at most `maximumPerSecond` per second (a flood of garbage
 /// must not become a flood of logs).
 enum SIPTraceSink {
-    nonisolated(unsafe) static var logger: Logger?
-    nonisolated(unsafe) static var second: Int = 0
-    nonisolated(unsafe) static var countThisSecond = 0
+    struct State {
+        var logger: Logger?
+        var second = 0
+        var countThisSecond = 0
+    }
+    /// Written when endpoints are created and read from any endpoint's loop: under a lock
+    /// (trace lines are rare and rate-limited, so the lock costs nothing that matters).
+    static let state = NIOLockedValueBox(State())
     static let maximumPerSecond = 20
 
     static let sink: @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?) -> Void = { level, file, line, text in
-        guard let logger = SIPTraceSink.logger, let text else { return }
+        guard let text else { return }
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
-        let second = Int(now.tv_sec)
-        if second != SIPTraceSink.second {
-            SIPTraceSink.second = second
-            SIPTraceSink.countThisSecond = 0
+        let logger: Logger? = SIPTraceSink.state.withLockedValue { state in
+            let second = Int(now.tv_sec)
+            if second != state.second {
+                state.second = second
+                state.countThisSecond = 0
+            }
+            state.countThisSecond += 1
+            return state.countThisSecond <= SIPTraceSink.maximumPerSecond ? state.logger : nil
         }
-        SIPTraceSink.countThisSecond += 1
-        guard SIPTraceSink.countThisSecond <= SIPTraceSink.maximumPerSecond else { return }
+        guard let logger else { return }
         let message = String(cString: text).trimmingCharacters(in: "\r\n ")
         let fileName = file.map { String(cString: $0) } ?? "?"
         logger.debug("osip2: \(message)", metadata: ["level": "\(level)", "at": "\(fileName):\(line)"])
@@ -85,7 +94,13 @@ extension SIPParser {
     /// Sends osip2's trace lines to `logger` (rate-limited) instead of stdout. Called before
     /// any osip2 use; the last logger given wins.
     static func routeTrace(to logger: Logger) {
-        SIPTraceSink.logger = logger
-        cosip2_install_trace_sink(SIPTraceSink.sink, 4)
+        SIPTraceSink.state.withLockedValue { $0.logger = logger }
+        _ = traceInstalled
     }
+
+    /// The C sink is installed once (osip2's trace settings are process-wide globals).
+    private static let traceInstalled: Bool = {
+        cosip2_install_trace_sink(SIPTraceSink.sink, 4)
+        return true
+    }()
 }

@@ -9,7 +9,9 @@ import NIOCore
 /// first), CANCELs on the ring timeout or on request (only after a provisional response,
 /// §9.1), and BYEs on hang-up or maximum duration. A BYE from the far end ends it too.
 final class OutboundLeg {
-    unowned let agent: SIPUserAgent
+    /// Strong: the agent keeps the leg in its table until the leg ends, and the leg keeps the
+    /// agent alive while it runs (whoever started the call may drop its own reference).
+    let agent: SIPUserAgent
     var endpoint: SIPEndpoint { agent.endpoint }
     let name: String
     private(set) var call: Call
@@ -36,6 +38,13 @@ final class OutboundLeg {
     private var ack: SIPMessage?
     private var ackDestination: SIPDestination?
     private var byeSent = false
+    private var byeAuthAnswered = false
+    /// The status a BYE Tandem sends ends the call with (failed when the call was unusable).
+    private var byeFinalStatus: CallStatus = .completed
+    /// The INVITE's credentials header, repeated in the ACK for a 2xx (RFC 3261 §13.2.2.4).
+    private var authorization: SIPHeaderField?
+    /// The 2xx's SDP, kept to decline it in an ACK sent late (click-to-call hang-up).
+    private var answerBody: [UInt8] = []
     private var scheduled: [Scheduled<Void>] = []
 
     var logger: Logger { agent.logger }
@@ -60,7 +69,6 @@ final class OutboundLeg {
         guard !call.status.isFinal else { return }
         transition(.initiated)
         schedule(after: timers.ringTimeout) { [weak self] in self?.ringTimedOut() }
-        schedule(after: timers.trunkResponseTimeout) { [weak self] in self?.trunkSilenceCheck() }
     }
 
     private func buildInvite(authorization: SIPHeaderField?) -> SIPMessage {
@@ -89,6 +97,13 @@ final class OutboundLeg {
     private func sendInvite(authorization: SIPHeaderField?) {
         let request = buildInvite(authorization: authorization)
         invite = request
+        self.authorization = authorization
+        // Per INVITE: a retry after a challenge starts over (§9.1 looks at this INVITE's responses).
+        provisionalSeen = false
+        anyResponseSeen = false
+        cancelSent = false
+        let sequence = cseq
+        schedule(after: timers.trunkResponseTimeout) { [weak self] in self?.trunkSilenceCheck(cseq: sequence) }
         let sent = endpoint.sendRequest(request, to: trunk.destination) { [weak self] event in
             self?.inviteEvent(event)
         }
@@ -96,7 +111,21 @@ final class OutboundLeg {
     }
 
     private func inviteEvent(_ event: SIPClientEvent) {
-        guard !call.status.isFinal || event.isFinal2xx else { return }
+        if call.status.isFinal {
+            // Ended locally while the INVITE still runs: a late 1xx gets the pending CANCEL (so the
+            // callee stops ringing), a late 2xx is ACKed and BYEd; anything else is moot.
+            switch event {
+            case .provisional:
+                anyResponseSeen = true
+                provisionalSeen = true
+                if let reason = pendingCancel { sendCancel(reason: reason) }
+            case .final(let response) where event.isFinal2xx:
+                answered(response)
+            default:
+                break
+            }
+            return
+        }
         switch event {
         case .provisional(let response):
             anyResponseSeen = true
@@ -122,7 +151,7 @@ final class OutboundLeg {
             answered(response)
             return
         }
-        if status == 401 || status == 407, let credentials = trunk.credentials, authAnswered < 2, !cancelSent,
+        if status == 401 || status == 407, let credentials = trunk.credentials, authAnswered < 2, !cancelSent, pendingCancel == nil,
            let invite, let authorization = authorizationHeader(for: response, request: invite, credentials: credentials) {
             // RFC 3261 §22.2: a new INVITE with the credentials, same Call-ID and tag, CSeq + 1.
             authAnswered += 1
@@ -147,8 +176,10 @@ final class OutboundLeg {
             return
         }
         self.dialog = dialog
+        answerBody = response.body
         if call.status.isFinal || pendingCancel != nil || cancelSent {
-            sendAck(body: response.body.isEmpty ? [] : SDPAnswer.rejecting(offer: response.body))
+            // An answer in the ACK only when the 2xx made the offer (RFC 3264).
+            sendAck(body: offer == nil && !response.body.isEmpty ? SDPAnswer.rejecting(offer: response.body) : [])
             sendBye(reason: "answered after cancel")
             if !call.status.isFinal {
                 finish(canceledByCaller ? .canceled : .noAnswer, sipCode: nil, reason: "Answered after the CANCEL; hung up")
@@ -185,6 +216,7 @@ final class OutboundLeg {
             SIPHeaderField("CSeq", "\(invite.cseq?.number ?? cseq) ACK"),
         ]
         headers += routes.map { SIPHeaderField("Route", $0) }
+        if let authorization { headers.append(authorization) }
         if !body.isEmpty { headers.append(SIPHeaderField("Content-Type", "application/sdp")) }
         let message = SIPMessage.request("ACK", uri: requestURI, headers: headers, body: body)
         let destination = SIPDialog.destination(of: nextHop, fallback: trunk.destination)
@@ -197,20 +229,32 @@ final class OutboundLeg {
         SIPDialog.destination(of: uri, fallback: trunk.destination).transport
     }
 
-    /// A retransmitted 2xx (our ACK was lost, or not sent yet): send the same ACK again.
+    /// A retransmitted 2xx (our ACK was lost, or not sent yet): send the same ACK again. A 2xx
+    /// from another dialog (a forking proxy's second answer) is ACKed and BYEd on its own.
     func retransmitted2xx(_ response: SIPMessage) {
+        if let dialog, let remoteTag = SIPNameAddress.tag(in: dialog.remote), response.toTag != remoteTag {
+            OutboundLeg.acknowledgeAndEnd(orphan: response, endpoint: endpoint, source: trunk.destination, offered: offer != nil)
+            return
+        }
         if let ack, let ackDestination {
             endpoint.sendStateless(ack, to: ackDestination)
         } else if dialog == nil, response.cseq?.method == "INVITE", call.status.isFinal {
-            OutboundLeg.acknowledgeAndEnd(orphan: response, endpoint: endpoint, source: trunk.destination)
+            OutboundLeg.acknowledgeAndEnd(orphan: response, endpoint: endpoint, source: trunk.destination, offered: offer != nil)
         }
     }
 
     // MARK: Ending
 
-    /// CANCEL while not answered, BYE once answered.
-    func hangUp(reason: String) {
+    /// CANCEL while not answered, BYE once answered. `final` is the status the BYE ends the
+    /// call with: completed, or failed when the call turned out unusable.
+    func hangUp(reason: String, final: CallStatus = .completed) {
         if call.status == .inProgress {
+            byeFinalStatus = final
+            if deferAck, ack == nil {
+                // Answered but not ACKed yet (click-to-call waiting for the end user): the ACK
+                // must come first (RFC 3261 §13.2.2.4), declining the media.
+                sendAck(body: answerBody.isEmpty ? [] : SDPAnswer.rejecting(offer: answerBody))
+            }
             sendBye(reason: reason)
             return
         }
@@ -225,8 +269,10 @@ final class OutboundLeg {
         requestCancel(reason: "ring timeout")
     }
 
-    private func trunkSilenceCheck() {
-        guard !anyResponseSeen, !call.status.isFinal else { return }
+    private func trunkSilenceCheck(cseq sequence: UInt32) {
+        guard sequence == cseq, !anyResponseSeen, !call.status.isFinal else { return }
+        // Should the trunk answer after all, the callee must not be left ringing: CANCEL then.
+        pendingCancel = "trunk response timeout"
         finish(.failed, sipCode: nil,
                reason: "The trunk \(trunk.destination) did not answer the INVITE within \(timers.trunkResponseTimeout.nanoseconds / 1_000_000) ms")
     }
@@ -272,8 +318,8 @@ final class OutboundLeg {
         }
     }
 
-    private func sendBye(reason: String) {
-        guard !byeSent, var dialog else { return }
+    private func sendBye(reason: String, authorization byeAuthorization: SIPHeaderField? = nil) {
+        guard !byeSent || byeAuthorization != nil, var dialog else { return }
         byeSent = true
         dialog.localCSeq += 1
         self.dialog = dialog
@@ -289,20 +335,36 @@ final class OutboundLeg {
             SIPHeaderField("User-Agent", endpoint.configuration.product),
         ]
         headers += routes.map { SIPHeaderField("Route", $0) }
+        if let byeAuthorization { headers.append(byeAuthorization) }
         let bye = SIPMessage.request("BYE", uri: requestURI, headers: headers)
         let wasInProgress = call.status == .inProgress
-        endpoint.sendRequest(bye, to: destination) { [weak self] event in
+        let ending = byeFinalStatus
+        let sent = endpoint.sendRequest(bye, to: destination) { [weak self] event in
             guard let self else { return }
             switch event {
             case .provisional: return
             case .final(let response):
-                if wasInProgress { self.finish(.completed, sipCode: nil, reason: reason, byeStatus: response.statusCode) }
+                if let status = response.statusCode, status == 401 || status == 407, !self.byeAuthAnswered,
+                   let credentials = self.trunk.credentials,
+                   let retry = self.authorizationHeader(for: response, request: bye, method: "BYE", credentials: credentials) {
+                    // RFC 3261 §22.2 applies to BYE too: once, with the credentials.
+                    self.byeAuthAnswered = true
+                    self.sendBye(reason: reason, authorization: retry)
+                    return
+                }
+                if wasInProgress { self.finish(ending, sipCode: nil, reason: reason, byeStatus: response.statusCode) }
             case .timeout:
-                if wasInProgress { self.finish(.completed, sipCode: nil, reason: reason + " (BYE not answered)") }
+                if wasInProgress { self.finish(ending, sipCode: nil, reason: reason + " (BYE not answered)", byeStatus: 408) }
             case .transportError(let error):
-                if wasInProgress { self.finish(.completed, sipCode: nil, reason: reason + " (BYE not sent: \(error))") }
+                if wasInProgress { self.finish(ending, sipCode: nil, reason: reason + " (BYE not sent: \(error))", byeStatus: 503) }
             }
             self.agent.unregister(self)
+        }
+        if !sent {
+            // Never answered, so nothing would end the call: end it here.
+            if wasInProgress { finish(ending, sipCode: nil, reason: reason + " (BYE could not be built)", byeStatus: 0) }
+            agent.unregister(self)
+            return
         }
         if !wasInProgress { return }
         cancelTimers()
@@ -358,11 +420,12 @@ final class OutboundLeg {
         scheduled.removeAll()
     }
 
-    private func authorizationHeader(for response: SIPMessage, request: SIPMessage, credentials: DigestCredentials) -> SIPHeaderField? {
+    private func authorizationHeader(for response: SIPMessage, request: SIPMessage, method: String = "INVITE",
+                                     credentials: DigestCredentials) -> SIPHeaderField? {
         let proxy = response.statusCode == 407
         let challenges = response.values(proxy ? "Proxy-Authenticate" : "WWW-Authenticate").compactMap(DigestChallenge.init(headerValue:))
         guard let challenge = DigestChallenge.preferred(challenges), let uri = request.requestURI,
-              let value = challenge.authorization(method: "INVITE", uri: uri, credentials: credentials,
+              let value = challenge.authorization(method: method, uri: uri, credentials: credentials,
                                                   nonceCount: 1, cnonce: SIPIdentifiers.hex(8)) else { return nil }
         return SIPHeaderField(proxy ? "Proxy-Authorization" : "Authorization", value)
     }
@@ -381,7 +444,7 @@ final class OutboundLeg {
     }
 
     /// ACK and BYE a 2xx that belongs to no live call.
-    static func acknowledgeAndEnd(orphan response: SIPMessage, endpoint: SIPEndpoint, source: SIPDestination) {
+    static func acknowledgeAndEnd(orphan response: SIPMessage, endpoint: SIPEndpoint, source: SIPDestination, offered: Bool) {
         guard let callID = response.callID, let from = response.from, let to = response.to,
               let number = response.cseq?.number, response.toTag != nil else { return }
         let target = response.contactURI ?? ""
@@ -395,7 +458,7 @@ final class OutboundLeg {
                 SIPHeaderField("Call-ID", callID), SIPHeaderField("CSeq", "\(cseq) \(method)"),
             ]
             headers += routes.map { SIPHeaderField("Route", $0) }
-            let body = method == "ACK" && !response.body.isEmpty ? SDPAnswer.rejecting(offer: response.body) : []
+            let body = method == "ACK" && !offered && !response.body.isEmpty ? SDPAnswer.rejecting(offer: response.body) : []
             if !body.isEmpty { headers.append(SIPHeaderField("Content-Type", "application/sdp")) }
             return SIPMessage.request(method, uri: target, headers: headers, body: body)
         }

@@ -296,7 +296,18 @@ extension String {
 public enum SIPNameAddress {
     /// The URI inside angle brackets, or the addr-spec up to the first `;`.
     public static func uri(of value: String) -> String {
-        if let open = value.firstIndex(of: "<"), let close = value[open...].firstIndex(of: ">") {
+        // The first `<` outside a quoted display name (which may itself hold `<`, `;`, `,`).
+        var inQuotes = false
+        var escaped = false
+        var open: String.Index?
+        for index in value.indices {
+            let character = value[index]
+            if escaped { escaped = false; continue }
+            if inQuotes && character == "\\" { escaped = true; continue }
+            if character == "\"" { inQuotes.toggle(); continue }
+            if !inQuotes && character == "<" { open = index; break }
+        }
+        if let open, let close = value[open...].firstIndex(of: ">") {
             return String(value[value.index(after: open)..<close])
         }
         let trimmed = value.trimmingCharacters(in: " \t")

@@ -12,7 +12,7 @@ import NIOCore
 final class ThirdPartyCall {
     let agentLeg: OutboundLeg
     var endUserLeg: OutboundLeg?
-    unowned let agent: SIPUserAgent
+    let agent: SIPUserAgent
     let endUserNumber: String
     let from: String
     let trunk: SIPTrunk
@@ -36,8 +36,8 @@ final class ThirdPartyCall {
     }
 
     func start() {
-        agentLeg.onEvent = { [unowned self] event in self.agentEvent(event) }
-        agentLeg.onAnswer = { [unowned self] answer in self.agentAnswered(answer) }
+        agentLeg.onEvent = { [weak self] event in self?.agentEvent(event) }
+        agentLeg.onAnswer = { [weak self] answer in self?.agentAnswered(answer) }
         agentLeg.start()
     }
 
@@ -55,22 +55,24 @@ final class ThirdPartyCall {
             endUserLeg?.hangUp(reason: "The agent hung up")
         }
         deliver(event, done)
+        if done { agent.release(self) }
     }
 
     private func agentAnswered(_ answer: SIPMessage) {
         guard !answer.body.isEmpty else {
+            // Flow I needs the agent's offer; without one there is nothing to connect.
             agentLeg.acknowledge(body: [])
-            agentLeg.hangUp(reason: "The agent's answer carried no SDP offer")
+            agentLeg.hangUp(reason: "The agent's answer carried no SDP offer", final: .failed)
             return
         }
         agentOffer = answer.body
         let leg = OutboundLeg(agent: agent, name: "connect-to", from: from, to: endUserNumber, trunk: trunk, offer: answer.body, timers: timers)
         endUserLeg = leg
         endUserStarted = true
-        leg.onEvent = { [unowned self] event in self.endUserEvent(event) }
-        leg.onAnswer = { [unowned self] endUserAnswer in
+        leg.onEvent = { [weak self] event in self?.endUserEvent(event) }
+        leg.onAnswer = { [weak self] endUserAnswer in
             // Step 5: the end user's answer goes to the agent in its ACK.
-            self.agentLeg.acknowledge(body: endUserAnswer.body)
+            self?.agentLeg.acknowledge(body: endUserAnswer.body)
         }
         leg.start()
     }
@@ -87,5 +89,6 @@ final class ThirdPartyCall {
             }
         }
         deliver(event, done)
+        if done { agent.release(self) }
     }
 }

@@ -94,7 +94,9 @@ public final class SIPUserAgent: @unchecked Sendable {
     /// unknown (501), RFC 3261 §8.2.1.
     static let recognised: Set<String> = ["REGISTER", "SUBSCRIBE", "NOTIFY", "MESSAGE", "REFER", "INFO", "PRACK", "UPDATE"]
 
+    /// Create it on the endpoint's loop (it installs the endpoint's handlers, which the loop reads).
     public init(endpoint: SIPEndpoint, logger: Logger = Logger(label: "tandem.sip.ua")) {
+        endpoint.eventLoop.preconditionInEventLoop()
         self.endpoint = endpoint
         self.logger = logger
         // Weak: whoever created the agent keeps it; once it is gone the endpoint answers 501.
@@ -159,6 +161,7 @@ public final class SIPUserAgent: @unchecked Sendable {
                 if done { continuation.finish() }
             }
             box.value = control
+            self.retain(control)
             control.start()
         }
         let loop = endpoint.eventLoop
@@ -206,7 +209,35 @@ public final class SIPUserAgent: @unchecked Sendable {
     }
 
     func register(_ leg: OutboundLeg) { legs[leg.callID] = leg }
-    func unregister(_ leg: OutboundLeg) { if legs[leg.callID] === leg { legs[leg.callID] = nil } }
+
+    func unregister(_ leg: OutboundLeg) {
+        guard legs[leg.callID] === leg else { return }
+        legs[leg.callID] = nil
+        // A 2xx for it may still come (crossing a CANCEL, forking, a lost ACK): remember the
+        // call for 64·T1 so such a 2xx is ACKed and BYEd, and only from the trunk.
+        let now = NIODeadline.now()
+        recentlyEnded[leg.callID] = EndedCall(trunk: leg.trunk.destination.address, offered: leg.offer != nil, expiry: now + .seconds(32))
+        endedOrder.append((now + .seconds(32), leg.callID))
+        while let first = endedOrder.first, first.0 <= now {
+            endedOrder.removeFirst()
+            if let entry = recentlyEnded[first.1], entry.expiry <= now { recentlyEnded[first.1] = nil }
+        }
+    }
+
+    /// Keeps a click-to-call alive until both its legs are final.
+    func retain(_ call: ThirdPartyCall) { thirdPartyCalls[ObjectIdentifier(call)] = call }
+    func release(_ call: ThirdPartyCall) { thirdPartyCalls[ObjectIdentifier(call)] = nil }
+
+    struct EndedCall {
+        var trunk: SocketAddress
+        var offered: Bool
+        var expiry: NIODeadline
+    }
+    private var recentlyEnded: [String: EndedCall] = [:]
+    private var endedOrder = CircularBuffer<(NIODeadline, String)>()
+    private var thirdPartyCalls: [ObjectIdentifier: ThirdPartyCall] = [:]
+    /// Inbound INVITEs waiting for the router, by branch, so a CANCEL can end them (§9.2).
+    private var pendingInbound: [String: SIPServerTransaction] = [:]
 
     // MARK: Inbound
 
@@ -214,11 +245,15 @@ public final class SIPUserAgent: @unchecked Sendable {
         guard let callID = response.callID else { return }
         if let leg = legs[callID] {
             leg.retransmitted2xx(response)
-        } else {
-            // A 2xx for a call we no longer know: ACK and BYE it so the far end is not left up
+        } else if let ended = recentlyEnded[callID], ended.expiry > .now(), source.address == ended.trunk {
+            // A 2xx for a call that just ended: ACK and BYE it so the far end is not left up
             // (RFC 3261 §13.2.2.4 requires the ACK; the BYE ends the orphan dialog).
-            logger.notice("2xx for an unknown call: ACK and BYE", metadata: ["call-id": "\(callID)"])
-            OutboundLeg.acknowledgeAndEnd(orphan: response, endpoint: endpoint, source: source)
+            logger.notice("2xx for an ended call: ACK and BYE", metadata: ["call-id": "\(callID)"])
+            OutboundLeg.acknowledgeAndEnd(orphan: response, endpoint: endpoint, source: source, offered: ended.offered)
+        } else {
+            // Not ours, or not from the trunk: never answer it (a forged 2xx must not make Tandem
+            // send ACKs and retransmitted BYEs wherever its Contact points).
+            logger.info("2xx matching no call dropped", metadata: ["call-id": "\(callID)", "from": "\(source)"])
         }
     }
 
@@ -242,8 +277,14 @@ public final class SIPUserAgent: @unchecked Sendable {
                 SIPHeaderField("Allow", Self.allowed), SIPHeaderField("Accept", "application/sdp"),
             ])
         case "CANCEL":
-            // Inbound INVITEs are answered at once, so there is never one left to cancel.
-            server.respond(status: 481, reason: "Call/Transaction Does Not Exist")
+            // RFC 3261 §9.2: an INVITE still waiting for the router is ended with 487; anything
+            // else has had its final answer already.
+            if let branch = request.topViaBranch, let invite = pendingInbound.removeValue(forKey: branch) {
+                server.respond(status: 200, reason: "OK")
+                invite.respond(status: 487, reason: "Request Terminated")
+            } else {
+                server.respond(status: 481, reason: "Call/Transaction Does Not Exist")
+            }
         case "BYE":
             server.respond(status: 481, reason: "Call/Transaction Does Not Exist")
         default:
@@ -265,6 +306,8 @@ public final class SIPUserAgent: @unchecked Sendable {
         }
         // The router may take a while (a database lookup): stop retransmissions first (§17.2.1).
         server.respond(status: 100, reason: "Trying")
+        let branch = request.topViaBranch
+        if let branch { pendingInbound[branch] = server }
         let inbound = InboundCallRequest(calledNumber: called, callingNumber: calling, request: request)
         let loop = endpoint.eventLoop
         let box = LoopConfined(server)
@@ -272,6 +315,9 @@ public final class SIPUserAgent: @unchecked Sendable {
             let route = await router(inbound)
             loop.execute { [weak self] in
                 guard let self else { return box.value.respond(status: 500, reason: "Server Internal Error") }
+                if let branch { self.pendingInbound[branch] = nil }
+                // Canceled meanwhile: the 487 was the final answer.
+                guard box.value.finalStatus == nil else { return }
                 self.answerInbound(box.value, route: route, called: called, calling: calling)
             }
         }

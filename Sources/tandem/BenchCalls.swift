@@ -56,7 +56,7 @@ struct BenchCalls: AsyncParsableCommand {
             trunk: trunk, listenTCP: trunk.destination.transport == .tcp, retention: retention == "indexed" ? .indexed : .rfc3261),
             logger: logger)
         try await endpoint.start()
-        let agent = SIPUserAgent(endpoint: endpoint, logger: logger)
+        let agent = try await endpoint.eventLoop.submit { SIPUserAgent(endpoint: endpoint, logger: logger) }.get()
         let driver = CallBenchDriver(agent: agent, trunk: trunk, from: from, to: to, count: count,
                                      concurrency: concurrency, holdAll: holdAll)
         print("calls: \(count), concurrency: \(concurrency)\(holdAll ? " (setups; answered calls held)" : ""), transport: \(trunk.destination.transport.rawValue), retention: \(retention)")

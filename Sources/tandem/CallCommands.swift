@@ -165,11 +165,13 @@ struct CallCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("cannot listen on \(trunkOptions.listen): \(error)")
         }
-        let agent = SIPUserAgent(endpoint: endpoint, logger: logger)
+        // The agent sets the endpoint's handlers: on the loop, which is already receiving.
+        let agent = try await endpoint.eventLoop.submit { SIPUserAgent(endpoint: endpoint, logger: logger) }.get()
         let timers = CallTimers(ringTimeout: .milliseconds(Int64(ringTimeout * 1000)), maximumDuration: .milliseconds(Int64(maxDuration * 1000)),
                                 trunkResponseTimeout: .milliseconds(Int64(trunkTimeout * 1000)))
         let handle = connectTo.map { agent.clickToCall(from: from, agent: to, endUser: $0, trunk: trunk, timers: timers) }
             ?? agent.placeCall(from: from, to: to, trunk: trunk, offer: offer, timers: timers)
+        defer { withExtendedLifetime(agent) {} }
 
         let signals = SignalHangUp(handle: handle)
         defer { signals.stop() }
@@ -341,12 +343,16 @@ struct SIPListen: AsyncParsableCommand {
             listenHost: host, listenPort: port, listenUDP: transport != "tcp", listenTCP: transport != "udp",
             retention: .indexed), logger: logger)
         try await endpoint.start()
-        let agent = SIPUserAgent(endpoint: endpoint, logger: logger)
         let numbers = Set(proxyNumbers)
-        agent.inboundRouter = { request in
-            guard let called = request.calledNumber, numbers.contains(called) else { return .notFound }
-            return .unavailable(reason: "no voice route for \(called)")
-        }
+        let agent = try await endpoint.eventLoop.submit {
+            let agent = SIPUserAgent(endpoint: endpoint, logger: logger)
+            agent.inboundRouter = { request in
+                guard let called = request.calledNumber, numbers.contains(called) else { return .notFound }
+                return .unavailable(reason: "no voice route for \(called)")
+            }
+            return agent
+        }.get()
+        defer { withExtendedLifetime(agent) {} }
         let localPort = try await endpoint.eventLoop.submit { endpoint.localPort }.get()
         emitLine("READY sip=\(localPort)")
         await waitForTermination()
@@ -375,7 +381,8 @@ struct SIPPing: AsyncParsableCommand {
         let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: try trunkOptions.endpointConfiguration(
             trunk: trunk, listenTCP: false), logger: trunkOptions.logger("tandem.sip"))
         try await endpoint.start()
-        let agent = SIPUserAgent(endpoint: endpoint, logger: trunkOptions.logger("tandem.sip"))
+        let logger = trunkOptions.logger("tandem.sip")
+        let agent = try await endpoint.eventLoop.submit { SIPUserAgent(endpoint: endpoint, logger: logger) }.get()
         let started = Date()
         let status = try await agent.ping(trunk, timeout: .milliseconds(Int64(timeout * 1000))).get()
         let milliseconds = Int(Date().timeIntervalSince(started) * 1000)

@@ -224,3 +224,47 @@ final class UDPProbe {
         try await group.shutdownGracefully()
     }
 }
+
+@Suite(.serialized) struct UserAgentSafetyTests {
+    @Test func aForged2xxForNoCallIsNeitherACKedNorBYEd() async throws {
+        let (endpoint, agent, group) = try await EndpointTests.start(retention: .indexed)
+        defer { withExtendedLifetime(agent) {} }
+        let attacker = try UDPProbe()
+        // A 200 to an INVITE Tandem never sent, pointing its Contact at the attacker's victim.
+        let forged = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 127.0.0.1:\(endpoint.localPort);branch=z9hG4bKforged\r\n"
+            + "From: <sip:a@127.0.0.1>;tag=f\r\nTo: <sip:b@127.0.0.1>;tag=t\r\nCall-ID: forged@x\r\nCSeq: 1 INVITE\r\n"
+            + "Contact: <sip:victim@127.0.0.1:\(attacker.port)>\r\nContent-Length: 0\r\n\r\n"
+        attacker.send(forged, to: endpoint.localPort)
+        #expect(attacker.receive(for: 0.6).isEmpty)
+        await endpoint.close()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func aCancelWhileTheRouterDecidesEndsTheInviteWith487() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: SIPEndpointConfiguration(listenTCP: false))
+        try await endpoint.start()
+        let agent = try await endpoint.eventLoop.submit {
+            let agent = SIPUserAgent(endpoint: endpoint)
+            agent.inboundRouter = { _ in
+                try? await Task.sleep(for: .milliseconds(600))  // a slow lookup
+                return .unavailable(reason: "slow")
+            }
+            return agent
+        }.get()
+        defer { withExtendedLifetime(agent) {} }
+        let probe = try UDPProbe()
+        let invite = EndpointTests.request("INVITE", branch: "z9hG4bKslow1", probe: probe)
+        probe.send(invite, to: endpoint.localPort)
+        #expect(probe.receive(for: 0.2).first?.hasPrefix("SIP/2.0 100") == true)
+        probe.send(invite.replacingOccurrences(of: "INVITE sip:", with: "CANCEL sip:").replacingOccurrences(of: "CSeq: 1 INVITE", with: "CSeq: 1 CANCEL"),
+                   to: endpoint.localPort)
+        let answers = probe.receive(for: 1.0).compactMap { try? SIPMessage(parsing: Array($0.utf8)) }
+        #expect(answers.contains { $0.statusCode == 200 && $0.cseq?.method == "CANCEL" })
+        #expect(answers.contains { $0.statusCode == 487 && $0.cseq?.method == "INVITE" })
+        // The router's late answer is not sent: the INVITE had its final answer.
+        #expect(!answers.contains { $0.statusCode == 480 })
+        await endpoint.close()
+        try await group.shutdownGracefully()
+    }
+}
