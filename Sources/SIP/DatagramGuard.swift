@@ -115,8 +115,8 @@ public struct SIPResponseSkeleton: Sendable, Equatable {
     ///   - bytes: The datagram (or stream frame) as received.
     ///   - scanLimit: Bytes past this offset are never read. A line cut by the limit is ignored.
     /// - Returns: `nil` when the first line is not a request line (responses included), the
-    ///   method is ACK (an ACK is never answered, RFC 3261 §17.1.1.3), or any of Via, From, To,
-    ///   Call-ID or CSeq is missing within the scanned part.
+    ///   method is ACK (an ACK is never answered, RFC 3261 §17.1.1.3), or no Via is found within
+    ///   the scanned part. Missing From, To, Call-ID or CSeq are left out of the response.
     public init?(request bytes: UnsafeRawBufferPointer, scanLimit: Int = 16_384) {
         let limit = min(bytes.count, max(0, scanLimit))
         let limitIsEndOfData = limit == bytes.count

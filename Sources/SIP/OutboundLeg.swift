@@ -31,6 +31,9 @@ final class OutboundLeg {
     private var provisionalSeen = false
     private var anyResponseSeen = false
     private var authAnswered = 0
+    /// Realms whose challenge was answered: the same realm challenging again without
+    /// `stale=true` means the credentials were refused (RFC 2617 §3.2.1), so the call fails.
+    private var answeredRealms: Set<String> = []
     private var pendingCancel: String?
     private var cancelSent = false
     private var canceledByCaller = false
@@ -151,10 +154,12 @@ final class OutboundLeg {
             answered(response)
             return
         }
-        if status == 401 || status == 407, let credentials = trunk.credentials, authAnswered < 2, !cancelSent, pendingCancel == nil,
+        if status == 401 || status == 407, let credentials = trunk.credentials, authAnswered < 3, !cancelSent, pendingCancel == nil,
+           let challenge = preferredChallenge(in: response), !answeredRealms.contains(challenge.realm) || challenge.stale,
            let invite, let authorization = authorizationHeader(for: response, request: invite, credentials: credentials) {
             // RFC 3261 §22.2: a new INVITE with the credentials, same Call-ID and tag, CSeq + 1.
             authAnswered += 1
+            answeredRealms.insert(challenge.realm)
             cseq += 1
             sendInvite(authorization: authorization)
             return
@@ -420,11 +425,16 @@ final class OutboundLeg {
         scheduled.removeAll()
     }
 
+    private func preferredChallenge(in response: SIPMessage) -> DigestChallenge? {
+        let proxy = response.statusCode == 407
+        return DigestChallenge.preferred(response.values(proxy ? "Proxy-Authenticate" : "WWW-Authenticate")
+            .compactMap(DigestChallenge.init(headerValue:)))
+    }
+
     private func authorizationHeader(for response: SIPMessage, request: SIPMessage, method: String = "INVITE",
                                      credentials: DigestCredentials) -> SIPHeaderField? {
         let proxy = response.statusCode == 407
-        let challenges = response.values(proxy ? "Proxy-Authenticate" : "WWW-Authenticate").compactMap(DigestChallenge.init(headerValue:))
-        guard let challenge = DigestChallenge.preferred(challenges), let uri = request.requestURI,
+        guard let challenge = preferredChallenge(in: response), let uri = request.requestURI,
               let value = challenge.authorization(method: method, uri: uri, credentials: credentials,
                                                   nonceCount: 1, cnonce: SIPIdentifiers.hex(8)) else { return nil }
         return SIPHeaderField(proxy ? "Proxy-Authorization" : "Authorization", value)

@@ -141,6 +141,9 @@ final class CallPeers: @unchecked Sendable {
         #expect(result.finalSIPCode == 200)
         expectAnsweredThenCompleted(result)
         #expect(await within(3) { peers.answerOverTCP.receivedRequests("INVITE") > invites })
+        // Tandem's own Via (the bottom one sipp sees) says TCP: the first hop was TCP too, not
+        // only Kamailio's hop to sipp.
+        #expect(!peers.answerOverTCP.messages.contains("SIP/2.0/UDP"), "a hop over UDP: \(peers.answerOverTCP.messages.suffix(2000))")
     }
 
     // MARK: Digest authentication
@@ -222,7 +225,8 @@ final class CallPeers: @unchecked Sendable {
         expectWellFormed(result)
         #expect(result.exitCode == 4, "\(result)")
         #expect(result.finalStatus == "no-answer")
-        #expect(result.finalSIPCode == nil || result.finalSIPCode == 487, "\(result.final ?? [:])")
+        #expect(result.finalSIPCode == 487, "\(result.final ?? [:])")
+        #expect(result.finalReason == "No answer within the ring timeout", "\(result.final ?? [:])")
         #expect(result.statuses().contains("ringing"))
         #expect(result.elapsed >= Double(Limits.ringTimeout) && result.elapsed < Double(Limits.ringTimeout) + 6, "\(result)")
         // Ours, not the trunk's: that one would come only 5 s after the INVITE.
@@ -255,9 +259,15 @@ final class CallPeers: @unchecked Sendable {
         #expect(result.exitCode == 1, "\(result)")
         #expect(result.finalStatus == "failed")
         #expect([nil, 503, 408].contains(result.finalSIPCode), "\(result.final ?? [:])")
-        #expect(result.elapsed < 7, "failed quickly: \(result)")
         let reason = (result.finalReason ?? "").lowercased()
         #expect(reason.contains("trunk") || reason.contains("127.0.0.1:\(port)"), "the reason names the trunk: \(reason)")
+        if transport == "tcp" {
+            // A refused connection fails at once, not on the 4 s no-response timer.
+            #expect(result.elapsed < 2, "failed at once: \(result)")
+            #expect(reason.contains("cannot reach") && reason.contains("refused"), "\(reason)")
+        } else {
+            #expect(result.elapsed < 7, "failed quickly: \(result)")
+        }
     }
 
     // MARK: Signals
