@@ -369,6 +369,29 @@ enum SIPSyntax {
         return .request(methodEnd: methodEnd)
     }
 
+    /// Whether the message's Content-Length (long or compact form) is larger than the bytes
+    /// after its header section: the usual reason osip2 refuses a datagram, worth naming in
+    /// the 400 (RFC 3261 §18.3). Header lines are read up to the first empty line only.
+    static func declaresMoreBodyThanPresent(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var lineStart = 0
+        var declared: Int?
+        while lineStart < bytes.count, let lineFeed = indexOfLineFeed(in: bytes, from: lineStart, to: bytes.count) {
+            let end = contentEnd(of: bytes, lineStart: lineStart, lineFeed: lineFeed)
+            if end == lineStart {
+                let bodyLength = bytes.count - (lineFeed + 1)
+                return declared.map { $0 > bodyLength } ?? false
+            }
+            if let colon = (lineStart..<end).first(where: { bytes[$0] == UInt8(ascii: ":") }) {
+                let name = lowercased(bytes, from: lineStart, to: colon).trimmingCharacters(in: " \t")
+                if name == "content-length" || name == "l" {
+                    declared = Int(String(decoding: trimmedValue(bytes, from: colon + 1, to: end), as: UTF8.self))
+                }
+            }
+            lineStart = lineFeed + 1
+        }
+        return false
+    }
+
     /// The end of the method token when the line looks like a request line of any quality
     /// (`token SP something`, not a status line); nil otherwise.
     static func requestMethodEnd(in bytes: UnsafeRawBufferPointer, from start: Int, to end: Int) -> Int? {

@@ -466,7 +466,8 @@ public final class SIPEndpoint: @unchecked Sendable {
         guard let message = Self.osipParse(bytes) else {
             statistics.rejected += 1
             logger.notice("SIP message refused by the parser", metadata: ["from": "\(source)"])
-            let reason = SIPEndpoint.contentLengthBeyondBody(bytes) ? "Content-Length larger than the body" : "unparseable"
+            let beyond = buffer.withUnsafeReadableBytes { SIPSyntax.declaresMoreBodyThanPresent($0) }
+            let reason = beyond ? "Content-Length larger than the body" : "unparseable"
             replyFromSkeleton(buffer, status: 400, reason: "Bad Request (\(reason))", to: source, connection: connection)
             return
         }
@@ -676,24 +677,6 @@ public final class SIPEndpoint: @unchecked Sendable {
             return nil
         }
         return message
-    }
-
-    /// Whether a message osip2 refused declares more body than it carries: the most common
-    /// reason for osip2's refusal, worth naming in the 400 (RFC 3261 §18.3).
-    static func contentLengthBeyondBody(_ bytes: [UInt8]) -> Bool {
-        let terminator: [UInt8] = [13, 10, 13, 10]
-        guard bytes.count >= 4, let end = (0...(bytes.count - 4)).first(where: { Array(bytes[$0..<$0 + 4]) == terminator }) else {
-            return false
-        }
-        let bodyLength = bytes.count - end - 4
-        for line in bytes[0..<end].split(separator: 10) {
-            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
-            let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self).trimmingCharacters(in: " \t").lowercased()
-            guard name == "content-length" || name == "l" else { continue }
-            let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingCharacters(in: " \t\r")
-            if let declared = Int(value), declared > bodyLength { return true }
-        }
-        return false
     }
 
     func logTransportError(_ error: any Error, on transport: String) {

@@ -291,3 +291,23 @@ extension String {
         line + self.drop { $0 != "\r\n" }
     }
 }
+
+@Suite struct ContentLengthDiagnosisTests {
+    static func declaresMore(_ text: String) -> Bool {
+        Array(text.utf8).withUnsafeBytes { SIPSyntax.declaresMoreBodyThanPresent($0) }
+    }
+
+    @Test func aContentLengthBeyondTheBodyIsNamed() {
+        #expect(Self.declaresMore("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 400\r\n\r\nten bytes!"))
+        #expect(Self.declaresMore("OPTIONS sip:a@b SIP/2.0\r\nl:11\r\n\r\nten bytes!"))  // compact form
+    }
+
+    @Test func anExactOrSmallerContentLengthIsNot() {
+        #expect(!Self.declaresMore("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 10\r\n\r\nten bytes!"))
+        #expect(!Self.declaresMore("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 3\r\n\r\nten bytes!"))
+        #expect(!Self.declaresMore("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: abc\r\n\r\nten bytes!"))
+        // A header-like line in the body is not read.
+        #expect(!Self.declaresMore("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 20\r\n\r\nContent-Length: 999\r\n"))
+        #expect(!Self.declaresMore("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: 400\r\n"))  // no header end at all
+    }
+}
