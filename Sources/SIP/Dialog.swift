@@ -20,27 +20,9 @@ struct SIPDialog {
         self.remote = remote
         // A 2xx without Contact is broken; fall back to the Request-URI so we can still BYE.
         self.remoteTarget = answer.contactURI ?? invite.requestURI ?? ""
-        self.routeSet = answer.values("Record-Route").flatMap(SIPDialog.splitRoutes).reversed()
+        // osip2 already splits comma-separated Record-Route values into one entry each.
+        self.routeSet = answer.values("Record-Route").reversed()
         self.localCSeq = cseq
-    }
-
-    /// A Record-Route value may hold several comma-separated entries.
-    static func splitRoutes(_ value: String) -> [String] {
-        var out: [String] = []
-        var depth = 0
-        var current = ""
-        for character in value {
-            if character == "<" { depth += 1 }
-            if character == ">" { depth -= 1 }
-            if character == "," && depth == 0 {
-                out.append(current.trimmingCharacters(in: " \t"))
-                current = ""
-            } else {
-                current.append(character)
-            }
-        }
-        if !current.trimmingCharacters(in: " \t").isEmpty { out.append(current.trimmingCharacters(in: " \t")) }
-        return out
     }
 
     /// Request-URI, Route headers and next hop for an in-dialog request (RFC 3261 §12.2.1.1):

@@ -1,55 +1,22 @@
-// The two hash functions SIP digest authentication needs, written out so that the SIP module
-// carries no crypto dependency. Neither is used for anything but digest responses (RFC 3261
-// §22.4, RFC 8760): MD5 is broken for collision resistance, which digest does not rely on.
+internal import COSIP2
 
-/// MD5 (RFC 1321), one-shot.
+// The two hash functions SIP digest authentication needs. MD5 comes from libosipparser2
+// (already linked); SHA-256, which osip2 lacks, is written out so the SIP module carries no
+// crypto dependency. Neither is used for anything but digest responses (RFC 3261 §22.4,
+// RFC 8760): MD5 is broken for collision resistance, which digest does not rely on.
+
+/// MD5 (RFC 1321) through osip2's `osip_MD5*`, one-shot.
 enum MD5 {
     /// The 16-byte digest of `bytes`.
     static func digest(_ bytes: [UInt8]) -> [UInt8] {
-        var state: (UInt32, UInt32, UInt32, UInt32) = (0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476)
-        let padded = HashPadding.padded(bytes, lengthIsBigEndian: false)
-        var words = [UInt32](repeating: 0, count: 16)
-        var blockStart = 0
-        while blockStart < padded.count {
-            for index in 0..<16 {
-                let base = blockStart + index * 4
-                words[index] = UInt32(padded[base])
-                    | UInt32(padded[base + 1]) << 8
-                    | UInt32(padded[base + 2]) << 16
-                    | UInt32(padded[base + 3]) << 24
-            }
-            var a = state.0, b = state.1, c = state.2, d = state.3
-            for step in 0..<64 {
-                let mixed: UInt32
-                let wordIndex: Int
-                switch step {
-                case 0..<16:
-                    mixed = (b & c) | (~b & d)
-                    wordIndex = step
-                case 16..<32:
-                    mixed = (d & b) | (~d & c)
-                    wordIndex = (5 &* step &+ 1) & 15
-                case 32..<48:
-                    mixed = b ^ c ^ d
-                    wordIndex = (3 &* step &+ 5) & 15
-                default:
-                    mixed = c ^ (b | ~d)
-                    wordIndex = (7 &* step) & 15
-                }
-                let sum = a &+ mixed &+ sineTable[step] &+ words[wordIndex]
-                a = d
-                d = c
-                c = b
-                b = b &+ rotateLeft(sum, by: shifts[step])
-            }
-            state = (state.0 &+ a, state.1 &+ b, state.2 &+ c, state.3 &+ d)
-            blockStart += 64
+        var context = osip_MD5_CTX()
+        osip_MD5Init(&context)
+        var input = bytes
+        input.withUnsafeMutableBufferPointer { buffer in
+            osip_MD5Update(&context, buffer.baseAddress, UInt32(buffer.count))
         }
-        var output: [UInt8] = []
-        output.reserveCapacity(16)
-        for word in [state.0, state.1, state.2, state.3] {
-            for byteIndex in 0..<4 { output.append(UInt8(truncatingIfNeeded: word >> (8 * UInt32(byteIndex)))) }
-        }
+        var output = [UInt8](repeating: 0, count: 16)
+        output.withUnsafeMutableBufferPointer { osip_MD5Final($0.baseAddress, &context) }
         return output
     }
 
@@ -57,26 +24,6 @@ enum MD5 {
     static func hex(_ bytes: [UInt8]) -> String {
         HashPadding.lowercaseHex(digest(bytes))
     }
-
-    /// Per-step left-rotation amounts (RFC 1321 §3.4).
-    private static let shifts: [UInt32] = [
-        7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22,
-        5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9, 14, 20,
-        4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23,
-        6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
-    ]
-
-    /// T[i] = floor(2^32 × |sin(i + 1)|) (RFC 1321 §3.4).
-    private static let sineTable: [UInt32] = [
-        0xd76a_a478, 0xe8c7_b756, 0x2420_70db, 0xc1bd_ceee, 0xf57c_0faf, 0x4787_c62a, 0xa830_4613, 0xfd46_9501,
-        0x6980_98d8, 0x8b44_f7af, 0xffff_5bb1, 0x895c_d7be, 0x6b90_1122, 0xfd98_7193, 0xa679_438e, 0x49b4_0821,
-        0xf61e_2562, 0xc040_b340, 0x265e_5a51, 0xe9b6_c7aa, 0xd62f_105d, 0x0244_1453, 0xd8a1_e681, 0xe7d3_fbc8,
-        0x21e1_cde6, 0xc337_07d6, 0xf4d5_0d87, 0x455a_14ed, 0xa9e3_e905, 0xfcef_a3f8, 0x676f_02d9, 0x8d2a_4c8a,
-        0xfffa_3942, 0x8771_f681, 0x6d9d_6122, 0xfde5_380c, 0xa4be_ea44, 0x4bde_cfa9, 0xf6bb_4b60, 0xbebf_bc70,
-        0x289b_7ec6, 0xeaa1_27fa, 0xd4ef_3085, 0x0488_1d05, 0xd9d4_d039, 0xe6db_99e5, 0x1fa2_7cf8, 0xc4ac_5665,
-        0xf429_2244, 0x432a_ff97, 0xab94_23a7, 0xfc93_a039, 0x655b_59c3, 0x8f0c_cc92, 0xffef_f47d, 0x8584_5dd1,
-        0x6fa8_7e4f, 0xfe2c_e6e0, 0xa301_4314, 0x4e08_11a1, 0xf753_7e82, 0xbd3a_f235, 0x2ad7_d2bb, 0xeb86_d391,
-    ]
 }
 
 /// SHA-256 (FIPS 180-4 §6.2), one-shot.
@@ -86,7 +33,7 @@ enum SHA256 {
         var state: [UInt32] = [
             0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
         ]
-        let padded = HashPadding.padded(bytes, lengthIsBigEndian: true)
+        let padded = HashPadding.padded(bytes)
         var schedule = [UInt32](repeating: 0, count: 64)
         var blockStart = 0
         while blockStart < padded.count {
@@ -161,18 +108,18 @@ enum SHA256 {
     ]
 }
 
-/// Merkle–Damgård padding and hex output shared by both hashes.
+/// SHA-256's Merkle–Damgård padding, and hex output for both hashes.
 enum HashPadding {
-    /// `bytes` followed by 0x80, zeros up to 56 mod 64, then the bit length as 64 bits —
-    /// little-endian for MD5 (RFC 1321 §3.1–3.2), big-endian for SHA-256 (FIPS 180-4 §5.1.1).
-    static func padded(_ bytes: [UInt8], lengthIsBigEndian: Bool) -> [UInt8] {
+    /// `bytes` followed by 0x80, zeros up to 56 mod 64, then the bit length as 64 big-endian
+    /// bits (FIPS 180-4 §5.1.1).
+    static func padded(_ bytes: [UInt8]) -> [UInt8] {
         let bitLength = UInt64(bytes.count) &* 8
         var padded = bytes
         padded.reserveCapacity(bytes.count + 72)
         padded.append(0x80)
         while padded.count % 64 != 56 { padded.append(0) }
         for index in 0..<8 {
-            let shift = lengthIsBigEndian ? UInt64(56 - 8 * index) : UInt64(8 * index)
+            let shift = UInt64(56 - 8 * index)
             padded.append(UInt8(truncatingIfNeeded: bitLength >> shift))
         }
         return padded
@@ -188,11 +135,6 @@ enum HashPadding {
         }
         return String(decoding: text, as: UTF8.self)
     }
-}
-
-@inline(__always)
-private func rotateLeft(_ value: UInt32, by amount: UInt32) -> UInt32 {
-    (value << amount) | (value >> (32 - amount))
 }
 
 @inline(__always)

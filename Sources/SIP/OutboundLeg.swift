@@ -458,7 +458,7 @@ final class OutboundLeg {
         guard let callID = response.callID, let from = response.from, let to = response.to,
               let number = response.cseq?.number, response.toTag != nil else { return }
         let target = response.contactURI ?? ""
-        let routes = Array(response.values("Record-Route").flatMap(SIPDialog.splitRoutes).reversed())
+        let routes = Array(response.values("Record-Route").reversed())
         let nextHop = routes.first.map(SIPNameAddress.uri(of:)) ?? target
         let destination = SIPDialog.destination(of: nextHop, fallback: source)
         func request(_ method: String, _ cseq: UInt32) -> SIPMessage {

@@ -7,6 +7,8 @@
 // osip2's transactions on one event loop, with Tandem's own transaction index), and
 // `SIPUserAgent` (calls: `OutboundLeg`, `ThirdPartyCall`, inbound routing).
 
+import Logging
+import NIOConcurrencyHelpers
 internal import COSIP2
 
 /// One-time initialisation of osip2's header-parser tables.
@@ -52,4 +54,55 @@ public enum SIPParser {
         }
         return String(message.pointee.status_code)
     }
+}
+
+// MARK: - osip2 trace
+
+/// osip2 prints a trace line on every parse error, to stdout unless told otherwise. These go
+/// to the logger at debug level, at most `maximumPerSecond` per second (a flood of garbage
+/// must not become a flood of logs).
+enum SIPTraceSink {
+    struct State {
+        var logger: Logger?
+        var second = 0
+        var countThisSecond = 0
+    }
+    /// Written when endpoints are created and read from any endpoint's loop: under a lock
+    /// (trace lines are rare and rate-limited, so the lock costs nothing that matters).
+    static let state = NIOLockedValueBox(State())
+    static let maximumPerSecond = 20
+
+    static let sink: @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?) -> Void = { level, file, line, text in
+        guard let text else { return }
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let logger: Logger? = SIPTraceSink.state.withLockedValue { state in
+            let second = Int(now.tv_sec)
+            if second != state.second {
+                state.second = second
+                state.countThisSecond = 0
+            }
+            state.countThisSecond += 1
+            return state.countThisSecond <= SIPTraceSink.maximumPerSecond ? state.logger : nil
+        }
+        guard let logger else { return }
+        let message = String(cString: text).trimmingCharacters(in: "\r\n ")
+        let fileName = file.map { String(cString: $0) } ?? "?"
+        logger.debug("osip2: \(message)", metadata: ["level": "\(level)", "at": "\(fileName):\(line)"])
+    }
+}
+
+extension SIPParser {
+    /// Sends osip2's trace lines to `logger` (rate-limited) instead of stdout. Called before
+    /// any osip2 use; the last logger given wins.
+    static func routeTrace(to logger: Logger) {
+        SIPTraceSink.state.withLockedValue { $0.logger = logger }
+        _ = traceInstalled
+    }
+
+    /// The C sink is installed once (osip2's trace settings are process-wide globals).
+    private static let traceInstalled: Bool = {
+        cosip2_install_trace_sink(SIPTraceSink.sink, 4)
+        return true
+    }()
 }

@@ -52,6 +52,22 @@ public struct SIPEndpointConfiguration: Sendable {
     }
 }
 
+extension SIPEndpointConfiguration {
+    /// Whether Via and Contact would carry a wildcard address: listening on 0.0.0.0 or ::
+    /// with nothing to advertise.
+    public var needsAdvertisedHost: Bool {
+        advertisedHost == nil && (listenHost == "0.0.0.0" || listenHost == "::")
+    }
+
+    /// When needed, advertises the local address the kernel would use toward `destination`
+    /// (the trunk). Returns false when an address is still needed (no destination, or no route).
+    public mutating func advertiseLocalAddress(toward destination: SocketAddress?) -> Bool {
+        guard needsAdvertisedHost else { return true }
+        advertisedHost = destination.flatMap(SIPEndpoint.localAddress(toward:))
+        return advertisedHost != nil
+    }
+}
+
 /// A request that reached the transaction user through a new server transaction.
 ///
 /// Respond exactly once with a final response (provisional ones before it as needed). The
@@ -273,7 +289,7 @@ public final class SIPEndpoint: @unchecked Sendable {
 
     /// The local address the kernel would use to reach `destination` (a connected UDP socket,
     /// nothing sent): what to advertise in Via and Contact when listening on 0.0.0.0 or ::.
-    public static func localAddress(toward destination: SocketAddress) -> String? {
+    static func localAddress(toward destination: SocketAddress) -> String? {
         let family: Int32 = destination.protocol == .inet6 ? AF_INET6 : AF_INET
         let fd = socket(family, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { return nil }
@@ -338,7 +354,6 @@ public final class SIPEndpoint: @unchecked Sendable {
         if let key = context.key { index.insertActive(key, transaction) }
         osip_transaction_set_reserved1(transaction, Unmanaged.passRetained(context).toOpaque())
         osip_transaction_add_event(transaction, osip_new_outgoing_sipmessage(message))
-        statistics.clientTransactions += 1
         scheduleRun()
         return true
     }
@@ -542,7 +557,6 @@ public final class SIPEndpoint: @unchecked Sendable {
         if let key = context.key { index.insertActive(key, transaction) }
         osip_transaction_set_reserved1(transaction, Unmanaged.passRetained(context).toOpaque())
         osip_transaction_add_event(transaction, event)
-        statistics.serverTransactions += 1
     }
 
     private func replyFromSkeleton(_ buffer: ByteBuffer, status: Int, reason: String, to source: SIPDestination,
@@ -704,8 +718,6 @@ public struct SIPEndpointStatistics: Sendable {
     public var rejected = 0
     /// Retransmissions answered from retired transactions.
     public var absorbed = 0
-    public var clientTransactions = 0
-    public var serverTransactions = 0
 }
 
 public struct SIPEndpointError: Error, CustomStringConvertible, Sendable {

@@ -125,6 +125,29 @@ public struct SIPMessage: Sendable, Equatable {
     }
 }
 
+/// Builds responses to requests (RFC 3261 §8.2.6): Via, From, Call-ID and CSeq copied, the To
+/// given a tag unless it has one, Content-Length computed.
+public enum SIPResponseBuilder {
+    public static func response(to request: SIPMessage, status: Int, reason: String, toTag: String?,
+                                extraHeaders: [SIPHeaderField] = [], body: [UInt8] = []) -> SIPMessage {
+        var headers: [SIPHeaderField] = []
+        for via in request.values("Via") { headers.append(SIPHeaderField("Via", via)) }
+        if let from = request.from { headers.append(SIPHeaderField("From", from)) }
+        if var to = request.to {
+            if let toTag, request.toTag == nil { to += ";tag=\(toTag)" }
+            headers.append(SIPHeaderField("To", to))
+        }
+        if let callID = request.callID { headers.append(SIPHeaderField("Call-ID", callID)) }
+        if let cseq = request["CSeq"] { headers.append(SIPHeaderField("CSeq", cseq)) }
+        // Record-Route is copied into 18x/2xx to dialog-creating requests (§12.1.1).
+        if (101..<300).contains(status) {
+            for route in request.values("Record-Route") { headers.append(SIPHeaderField("Record-Route", route)) }
+        }
+        headers += extraHeaders
+        return SIPMessage(startLine: .response(status: status, reason: reason), headers: headers, body: body)
+    }
+}
+
 // MARK: - Parsing with osip2
 
 /// Why osip2 or the checks after it refused a message; the text goes into a 400's reason.

@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import SIP
+import SMPP  // JSONValue: the project's ordered-key JSON writer
 
 /// Options shared by the commands that reach a trunk.
 struct TrunkOptions: ParsableArguments {
@@ -67,13 +68,12 @@ struct TrunkOptions: ParsableArguments {
     /// The endpoint settings for reaching `trunk` from `--listen` (and `--advertise`).
     func endpointConfiguration(trunk: SIPTrunk, listenTCP: Bool, retention: SIPTransactionRetention = .indexed) throws -> SIPEndpointConfiguration {
         let (host, port) = try listenAddress()
-        var advertised = advertise
-        if advertised == nil, host == "0.0.0.0" || host == "::" {
-            advertised = SIPEndpoint.localAddress(toward: trunk.destination.address)
-            guard advertised != nil else { throw ValidationError("cannot tell which local address reaches the trunk; give --advertise HOST") }
+        var configuration = SIPEndpointConfiguration(listenHost: host, listenPort: port, listenUDP: true, listenTCP: listenTCP,
+                                                     advertisedHost: advertise, retention: retention)
+        guard configuration.advertiseLocalAddress(toward: trunk.destination.address) else {
+            throw ValidationError("cannot tell which local address reaches the trunk; give --advertise HOST")
         }
-        return SIPEndpointConfiguration(listenHost: host, listenPort: port, listenUDP: true, listenTCP: listenTCP,
-                                        advertisedHost: advertised, retention: retention)
+        return configuration
     }
 
     func logger(_ label: String) -> Logger {
@@ -173,7 +173,11 @@ struct CallCommand: AsyncParsableCommand {
             ?? agent.placeCall(from: from, to: to, trunk: trunk, offer: offer, timers: timers)
         defer { withExtendedLifetime(agent) {} }
 
-        let signals = SignalHangUp(handle: handle)
+        // The first signal hangs the call up (CANCEL or BYE); a second one exits at once.
+        let signals = TerminationSignals { count in
+            if count > 1 { Foundation.exit(130) }
+            handle.hangUp()
+        }
         defer { signals.stop() }
         var legs: [String: Call] = [:]
         var answered: Set<String> = []
@@ -220,21 +224,22 @@ struct CallCommand: AsyncParsableCommand {
     }
 
     static func stateLine(_ event: CallEvent) -> String {
-        var fields: [(String, Any)] = [("event", "state"), ("call", event.call.sid), ("leg", event.leg),
-                                       ("status", event.call.status.rawValue), ("time", iso8601(Date()))]
+        var fields: [(String, JSONValue)] = [("event", .string("state")), ("call", .string(event.call.sid)), ("leg", .string(event.leg)),
+                                             ("status", .string(event.call.status.rawValue)), ("time", .string(iso8601(Date())))]
         if event.call.status.isFinal { fields += endFields(event.call) }
-        return json(fields)
+        return JSONValue.object(fields).rendered()
     }
 
     static func finalLine(_ call: Call) -> String {
-        json([("event", "final"), ("call", call.sid), ("status", call.status.rawValue)] + endFields(call))
+        JSONValue.object([("event", .string("final")), ("call", .string(call.sid)), ("status", .string(call.status.rawValue))]
+                         + endFields(call)).rendered()
     }
 
-    private static func endFields(_ call: Call) -> [(String, Any)] {
-        var fields: [(String, Any)] = []
-        if let code = call.sipCode { fields.append(("sipCode", code)) }
-        fields.append(("reason", call.reason ?? ""))
-        fields.append(("duration", call.duration))
+    private static func endFields(_ call: Call) -> [(String, JSONValue)] {
+        var fields: [(String, JSONValue)] = []
+        if let code = call.sipCode { fields.append(("sipCode", .int(Int64(code)))) }
+        fields.append(("reason", .string(call.reason ?? "")))
+        fields.append(("duration", .int(Int64(call.duration))))
         return fields
     }
 
@@ -243,51 +248,21 @@ struct CallCommand: AsyncParsableCommand {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter.string(from: date)
     }
-
-    /// A one-line JSON object with keys in the given order.
-    static func json(_ fields: [(String, Any)]) -> String {
-        "{" + fields.map { key, value in
-            let encoded: String
-            switch value {
-            case let number as Int: encoded = String(number)
-            case let text as String: encoded = jsonString(text)
-            default: encoded = jsonString("\(value)")
-            }
-            return jsonString(key) + ":" + encoded
-        }.joined(separator: ",") + "}"
-    }
-
-    static func jsonString(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
-    }
 }
 
-/// SIGINT/SIGTERM hang the call up (CANCEL or BYE) instead of killing the process; a second
-/// signal exits at once.
-final class SignalHangUp: @unchecked Sendable {
+/// SIGINT and SIGTERM handed to `handler` (on the main queue, with how many have come so far)
+/// instead of ending the process, until `stop()`.
+final class TerminationSignals: @unchecked Sendable {
     private var sources: [any DispatchSourceSignal] = []
     private var count = 0
 
-    init(handle: SIPCallHandle) {
+    init(_ handler: @escaping @Sendable (_ count: Int) -> Void) {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
             source.setEventHandler { [unowned self] in
                 self.count += 1
-                if self.count > 1 { exit(130) }
-                handle.hangUp()
+                handler(self.count)
             }
             source.resume()
             sources.append(source)
@@ -387,9 +362,11 @@ struct SIPPing: AsyncParsableCommand {
         let status = try await agent.ping(trunk, timeout: .milliseconds(Int64(timeout * 1000))).get()
         let milliseconds = Int(Date().timeIntervalSince(started) * 1000)
         if let status {
-            emitLine(CallCommand.json([("trunk", trunk.destination.description), ("status", status), ("rttMs", milliseconds)]))
+            emitLine(JSONValue.object([("trunk", .string(trunk.destination.description)), ("status", .int(Int64(status))),
+                                       ("rttMs", .int(Int64(milliseconds)))]).rendered())
         } else {
-            emitLine(CallCommand.json([("trunk", trunk.destination.description), ("status", "no answer"), ("waitedMs", milliseconds)]))
+            emitLine(JSONValue.object([("trunk", .string(trunk.destination.description)), ("status", .string("no answer")),
+                                       ("waitedMs", .int(Int64(milliseconds)))]).rendered())
         }
         withExtendedLifetime(agent) {}
         await endpoint.close()
@@ -400,37 +377,11 @@ struct SIPPing: AsyncParsableCommand {
 
 /// Suspends until SIGINT or SIGTERM.
 func waitForTermination() async {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let once = OnceFlag()
-        var sources: [any DispatchSourceSignal] = []
-        for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
-            source.setEventHandler {
-                if once.set() { continuation.resume() }
-            }
-            source.resume()
-            sources.append(source)
-        }
-        SignalSourcesKeeper.keep(sources)
-    }
-}
-
-final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-    func set() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if done { return false }
-        done = true
-        return true
-    }
-}
-
-enum SignalSourcesKeeper {
-    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
-    static func keep(_ new: [any DispatchSourceSignal]) { sources += new }
+    let (stream, continuation) = AsyncStream<Void>.makeStream()
+    let signals = TerminationSignals { _ in continuation.yield() }
+    var iterator = stream.makeAsyncIterator()
+    _ = await iterator.next()
+    signals.stop()
 }
 
 /// One line on stdout, written at once (no buffering: tests and pipes read it live).

@@ -42,18 +42,14 @@ final class ServeSIP: @unchecked Sendable {
     init(section: ServeConfigurationFile.SIPSection, store: ConversationStore, logger: Logger) async throws {
         let checked = try ServeSIP.validate(section)
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        var advertised = section.advertise
-        if advertised == nil, checked.host == "0.0.0.0" || checked.host == "::", let trunk = checked.trunk {
-            advertised = SIPEndpoint.localAddress(toward: trunk.destination.address)
-        }
-        if advertised == nil, checked.host == "0.0.0.0" || checked.host == "::" {
+        var configuration = SIPEndpointConfiguration(
+            listenHost: checked.host, listenPort: checked.port, listenUDP: checked.udp, listenTCP: checked.tcp,
+            advertisedHost: section.advertise, retention: .indexed)
+        guard configuration.advertiseLocalAddress(toward: checked.trunk?.destination.address) else {
             try? await group.shutdownGracefully()
             throw ValidationError("sip.listen is \(checked.host): give sip.advertise, the address to write in Via and Contact")
         }
-        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: SIPEndpointConfiguration(
-            listenHost: checked.host, listenPort: checked.port, listenUDP: checked.udp, listenTCP: checked.tcp,
-            advertisedHost: advertised, retention: .indexed),
-            logger: logger)
+        let endpoint = try SIPEndpoint(eventLoop: group.next(), configuration: configuration, logger: logger)
         do {
             try await endpoint.start()
         } catch {
